@@ -1,0 +1,119 @@
+"""When to retry and how long to wait, as pure functions, plus the `backoff` wiring.
+
+Retried: connection failures, timeouts, 429 and 500/502/503/504. Never
+retried: 400, 401, 403, 404, 422 and bodies that fail validation, because
+sending them again gives the same answer. `POST /faces` is safe to retry
+because the client fixes its `request_id` before the first attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import backoff
+
+from ._errors import APIConnectionError, NinePicError, RateLimitError, ServerError
+
+T = TypeVar("T")
+
+logger = logging.getLogger("nine_pic_async.retry")
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a request is retried.
+
+    `max_retries` counts retries after the first attempt. Delays grow as
+    `initial_delay * 2**n` up to `max_delay`, with full jitter. A 429's
+    `Retry-After` is waited in full, up to `max_retry_after` seconds.
+    """
+
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise TypeError(f"max_retries must be an int, got {self.max_retries!r}")
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
+        if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
+            raise ValueError("retry delays must be 0 or more seconds")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Tell whether sending the same request again may succeed."""
+    if isinstance(exc, APIConnectionError):
+        return True
+    if isinstance(exc, (RateLimitError, ServerError)):
+        return exc.status in RETRYABLE_STATUSES
+    return False
+
+
+def retry_delay(
+    policy: RetryPolicy, retry_number: int, exc: BaseException, rng: random.Random
+) -> float:
+    """Return the seconds to wait before retry number `retry_number` (1-based).
+
+    A server-sent `Retry-After` wins over the backoff and is never shortened
+    by jitter; otherwise the wait is uniform in `[0, min(max_delay, initial_delay * 2**(n-1))]`.
+    """
+    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+        return min(exc.retry_after, policy.max_retry_after)
+    ceiling = min(policy.max_delay, policy.initial_delay * 2 ** (retry_number - 1))
+    return rng.uniform(0.0, ceiling)
+
+
+def _delays(policy: RetryPolicy, rng: random.Random) -> Generator[float, Any, None]:
+    # `backoff` primes the generator with None, then sends each failure's exception.
+    exc = yield 0.0
+    retry_number = 0
+    while True:
+        retry_number += 1
+        exc = yield retry_delay(policy, retry_number, exc, rng)
+
+
+def _log_retry(details: Any) -> None:
+    exc = details.get("exception")
+    logger.debug(
+        "retrying after %s (try %d failed, waiting %.2fs)",
+        type(exc).__name__ if exc is not None else "failure",
+        details["tries"],
+        details["wait"],
+    )
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    rng: random.Random | None = None,
+) -> T:
+    """Run `attempt` until it succeeds, fails for good, or the policy runs out.
+
+    Each call of `attempt` must build its request afresh (a multipart body
+    cannot be sent twice). Cancellation is never retried or swallowed.
+    """
+
+    @backoff.on_exception(
+        _delays,
+        NinePicError,
+        max_tries=policy.max_retries + 1,
+        jitter=None,
+        giveup=lambda exc: not is_retryable(exc),
+        on_backoff=_log_retry,
+        logger=None,
+        policy=policy,
+        rng=rng or random.Random(),
+    )
+    async def run() -> T:
+        return await attempt()
+
+    return await run()

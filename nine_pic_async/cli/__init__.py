@@ -1,0 +1,108 @@
+"""The `ninepic` command: search, read results, run the sandbox, or watch a demo.
+
+Without an API key (`--api-key` or `NINEPIC_API_KEY`), `search` and `results`
+run against a sandbox started in-process, and say so on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from .._errors import NinePicError
+from .._version import __version__
+from ._commands import run_demo, run_results, run_sandbox, run_search
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ninepic",
+        description="Find an event's photos with the 9Pic API, or try it offline with the "
+        "built-in sandbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log each HTTP exchange and cache decision to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    search = commands.add_parser(
+        "search", help="search an event's photos with a selfie (a billed face search)"
+    )
+    search.add_argument("event_id", type=int, metavar="EVENT_ID")
+    search.add_argument("selfie", metavar="SELFIE", help="path of a JPEG or PNG selfie")
+    search.add_argument("--all", action="store_true", help="print every page, not only the first")
+    search.add_argument("--page-size", type=int, default=32, metavar="N",
+                        help="images per page, 1 to 100 (default: 32)")
+    _add_connection_options(search)
+
+    results = commands.add_parser(
+        "results", help="read the stored result of an earlier search by its request_id"
+    )
+    results.add_argument("event_id", type=int, metavar="EVENT_ID")
+    results.add_argument("request_id", metavar="REQUEST_ID")
+    which = results.add_mutually_exclusive_group()
+    which.add_argument("--page", type=int, default=1, metavar="N",
+                       help="the page to print (default: 1)")
+    which.add_argument("--all", action="store_true", help="print every page")
+    results.add_argument("--page-size", type=int, default=32, metavar="N",
+                         help="images per page, 1 to 100 (default: 32)")
+    _add_connection_options(results)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run the local sandbox server until interrupted (Ctrl+C)"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8080, help="TCP port (default: 8080)")
+
+    demo = commands.add_parser(
+        "demo", help="search the sandbox's demo event with a shipped selfie and page through it"
+    )
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    return parser
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--api-key", default=None,
+                        help="9Pic API key (default: $NINEPIC_API_KEY; without one, the "
+                        "embedded sandbox is used)")
+    parser.add_argument("--org-id", type=int, default=None,
+                        help="organisation id (default: $NINEPIC_ORG_ID)")
+    parser.add_argument("--base-url", default=None,
+                        help="API root (default: $NINEPIC_BASE_URL or https://api.9pic.ai)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "search":
+            asyncio.run(run_search(args))
+        elif args.command == "results":
+            asyncio.run(run_results(args))
+        elif args.command == "sandbox":
+            asyncio.run(run_sandbox(args))
+        else:
+            asyncio.run(run_demo(args))
+    except KeyboardInterrupt:
+        return 130
+    except (NinePicError, ValueError, TypeError, OSError) as exc:
+        print(f"ninepic: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())

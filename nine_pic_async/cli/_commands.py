@@ -1,0 +1,157 @@
+"""What each `ninepic` subcommand does; parsing and error reporting live in `__init__`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+
+from .._client import NinePicClient
+from .._models import FaceSearchPage
+from ..testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Sandbox, serve
+
+DEMO_SELFIE = "runner.jpg"
+
+
+@asynccontextmanager
+async def open_client(args: argparse.Namespace) -> AsyncIterator[NinePicClient]:
+    """Open a client on the real API when a key is configured, else on an embedded sandbox."""
+    api_key = args.api_key or os.environ.get("NINEPIC_API_KEY")
+    if api_key:
+        async with NinePicClient(api_key, args.org_id, base_url=args.base_url) as client:
+            yield client
+        return
+
+    async with Sandbox() as sandbox:
+        print(
+            f"ninepic: no API key configured (--api-key or NINEPIC_API_KEY); using an embedded "
+            f"sandbox at {sandbox.base_url} with demo event {DEMO_EVENT_ID}. It starts empty on "
+            f"every run: to keep results between runs, start 'ninepic sandbox' and set "
+            f"NINEPIC_API_KEY=sandbox-key NINEPIC_ORG_ID=903 "
+            f"NINEPIC_BASE_URL=http://127.0.0.1:8080",
+            file=sys.stderr,
+        )
+        async with NinePicClient(
+            sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url
+        ) as client:
+            yield client
+
+
+async def run_search(args: argparse.Namespace) -> None:
+    async with open_client(args) as client:
+        first = await client.faces.search(args.event_id, args.selfie, page_size=args.page_size)
+        pages = [first]
+        if args.all:
+            pages = [
+                page async for page in client.faces.iter_pages(
+                    args.event_id, first.request_id, page_size=args.page_size
+                )
+            ]
+    print_pages(pages, as_json=args.json)
+
+
+async def run_results(args: argparse.Namespace) -> None:
+    async with open_client(args) as client:
+        if args.all:
+            pages = [
+                page async for page in client.faces.iter_pages(
+                    args.event_id, args.request_id, page_size=args.page_size
+                )
+            ]
+        else:
+            pages = [
+                await client.faces.get(
+                    args.event_id, args.request_id, page=args.page, page_size=args.page_size
+                )
+            ]
+    print_pages(pages, as_json=args.json)
+
+
+async def run_sandbox(args: argparse.Namespace) -> None:
+    print(
+        f"ninepic: sandbox listening on http://{args.host}:{args.port} "
+        f"(API key 'sandbox-key', org_id 903, demo event {DEMO_EVENT_ID}); press Ctrl+C to stop",
+        file=sys.stderr,
+    )
+    await serve(host=args.host, port=args.port)
+
+
+async def run_demo(args: argparse.Namespace) -> None:
+    """Search the demo event with a shipped selfie, page through it twice, report the counts."""
+    selfie = SAMPLE_SELFIES[DEMO_SELFIE]
+    async with Sandbox() as sandbox, NinePicClient(
+        sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url
+    ) as client:
+        first = await client.faces.search(DEMO_EVENT_ID, selfie)
+        pages = [page async for page in client.faces.iter_pages(DEMO_EVENT_ID, first.request_id)]
+        network_after_first_read = sandbox.stats.total_requests
+
+        again = [page async for page in client.faces.iter_pages(DEMO_EVENT_ID, first.request_id)]
+        images = [image for page in again for image in page.images]
+        summary: dict[str, Any] = {
+            "sandbox": sandbox.base_url,
+            "event_id": DEMO_EVENT_ID,
+            "selfie": DEMO_SELFIE,
+            "request_id": first.request_id,
+            "matches": first.pagination.total,
+            "expected_matches": SAMPLE_MATCHES[DEMO_SELFIE],
+            "pages": len(pages),
+            "images": len(images),
+            "unique_images": len({image.image_id for image in images}),
+            "first_read_network_requests": network_after_first_read,
+            "second_read_network_requests": sandbox.stats.total_requests
+            - network_after_first_read,
+            "billable_searches": sandbox.stats.billable_searches,
+            "cache_hits": client.cache_stats.hits,
+            "cache_misses": client.cache_stats.misses,
+        }
+
+    if args.json:
+        print(msgspec.json.encode(summary).decode())
+        return
+    print(f"Searched demo event {DEMO_EVENT_ID} of the sandbox at {summary['sandbox']} "
+          f"with the sample selfie {DEMO_SELFIE}.")
+    print(f"  request_id:          {summary['request_id']}")
+    print(f"  matches:             {summary['matches']} photos on "
+          f"{_count(summary['pages'], 'page', 'pages')}")
+    print(f"  first read:          {summary['first_read_network_requests']} network requests "
+          f"(1 search, billed {_count(summary['billable_searches'], 'time', 'times')}, and "
+          f"{summary['first_read_network_requests'] - 1} page reads; page 1 came with the search)")
+    print(f"  second read:         {summary['second_read_network_requests']} network requests, "
+          f"{summary['images']} images ({summary['unique_images']} unique), all from the cache")
+    print(f"  cache:               {summary['cache_hits']} hits, {summary['cache_misses']} misses")
+    print("First images:")
+    print_table(again[0].images[:5] if again else ())
+
+
+def print_pages(pages: Sequence[FaceSearchPage], *, as_json: bool) -> None:
+    if as_json:
+        print(msgspec.json.encode(list(pages)).decode())
+        return
+    first = pages[0]
+    info = first.pagination
+    shown = sum(len(page.images) for page in pages)
+    source = "all pages" if len(pages) > 1 else f"page {info.current_page}"
+    print(f"request_id {first.request_id}: {_count(info.total, 'match', 'matches')} on "
+          f"{_count(info.total_pages, 'page', 'pages')} of {info.page_size}; "
+          f"showing {_count(shown, 'image', 'images')} from {source}")
+    print_table([image for page in pages for image in page.images])
+
+
+def print_table(images: Sequence[Any]) -> None:
+    if not images:
+        print("(no images)")
+        return
+    print(f"{'image_id':<38} {'size':>11}  img_url")
+    for image in images:
+        size = f"{image.width}x{image.height}" if image.width and image.height else "-"
+        print(f"{image.image_id:<38} {size:>11}  {image.img_url}")
+
+
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"

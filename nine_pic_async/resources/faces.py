@@ -1,0 +1,228 @@
+"""`client.faces`: 9Pic FaceFind, searching an event's photos with a selfie.
+
+A search is billed, so the client fixes the `request_id` before the first
+upload: retries of `POST /faces` reuse it, and the server returns the stored
+result instead of searching again. Every page, including the one the POST
+returns, is cached under `(org_id, event_id, request_id, page, page_size)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Union
+
+import aiohttp
+
+from .. import _protocol as protocol
+from .._models import FaceSearchPage, ImageItem
+from .._pagination import iterate_pages
+
+if TYPE_CHECKING:
+    from .._client import NinePicClient
+
+Selfie = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
+"""A selfie: a file path, the image's bytes, or a binary file object."""
+
+PAGE_SIZE = protocol.FACES_DEFAULT_PAGE_SIZE
+
+
+class FacesResource:
+    """Face search (`POST /faces`) and its stored results (`GET /faces/{request_id}`)."""
+
+    def __init__(self, client: NinePicClient) -> None:
+        self._client = client
+
+    async def search(
+        self,
+        event_id: int,
+        selfie: Selfie,
+        *,
+        request_id: str | uuid.UUID | None = None,
+        page: int = 1,
+        page_size: int = PAGE_SIZE,
+    ) -> FaceSearchPage:
+        """Upload a selfie and return one page of the event's matching photos.
+
+        The selfie is read and checked (JPEG or PNG, not empty, at most
+        `client.max_selfie_bytes`) before anything is sent. Without
+        `request_id` the client generates a UUID4; pass your own to make a
+        repeated call idempotent across processes. When that page of that
+        `request_id` is already cached, no request is sent at all. The
+        returned page is cached, so `get(event_id, page.request_id)` of the
+        same page is served locally.
+
+        Raises `PermissionDeniedError` when selfie search is disabled for the
+        event, and `ValueError`/`TypeError` for a selfie that cannot be sent.
+        """
+        client = self._client
+        event_id = protocol.check_positive_int("event_id", event_id)
+        page, page_size = protocol.check_page(
+            page, page_size, max_page_size=protocol.FACES_MAX_PAGE_SIZE
+        )
+        request_id = (
+            protocol.canonical_request_id(request_id) if request_id is not None
+            else str(uuid.uuid4())
+        )
+        data, filename = await _read_selfie(selfie, client.max_selfie_bytes)
+        content_type = protocol.selfie_content_type(data, max_bytes=client.max_selfie_bytes)
+        if filename is None:
+            filename = "selfie.png" if content_type == "image/png" else "selfie.jpg"
+
+        path = protocol.event_path(client.org_id, event_id, "faces")
+        params = {"page": page, "page_size": page_size}
+
+        def form() -> aiohttp.FormData:
+            body = aiohttp.FormData()
+            body.add_field("file", data, filename=filename, content_type=content_type)
+            body.add_field("request_id", request_id)
+            return body
+
+        async def fetch() -> FaceSearchPage:
+            return await client._request(
+                "POST", path, protocol.FACE_PAGE_DECODER, params=params, form=form
+            )
+
+        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
+        return await client._cache.get_or_fetch(
+            key, FaceSearchPage, client.cache_ttls["faces"], fetch
+        )
+
+    async def get(
+        self,
+        event_id: int,
+        request_id: str | uuid.UUID,
+        *,
+        page: int = 1,
+        page_size: int = PAGE_SIZE,
+    ) -> FaceSearchPage:
+        """Return one page of a stored search result; no new search is run.
+
+        Served from the cache when that page was read or returned by `search`
+        before. Raises `NotFoundError` for an unknown `request_id`.
+        """
+        client = self._client
+        event_id = protocol.check_positive_int("event_id", event_id)
+        request_id = protocol.canonical_request_id(request_id)
+        page, page_size = protocol.check_page(
+            page, page_size, max_page_size=protocol.FACES_MAX_PAGE_SIZE
+        )
+        path = protocol.event_path(client.org_id, event_id, f"faces/{request_id}")
+        params = {"page": page, "page_size": page_size}
+
+        async def fetch() -> FaceSearchPage:
+            return await client._request(
+                "GET", path, protocol.FACE_PAGE_DECODER, params=params
+            )
+
+        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
+        return await client._cache.get_or_fetch(
+            key, FaceSearchPage, client.cache_ttls["faces"], fetch
+        )
+
+    async def iter_pages(
+        self,
+        event_id: int,
+        request_id: str | uuid.UUID,
+        *,
+        page_size: int = PAGE_SIZE,
+        start_page: int = 1,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[FaceSearchPage]:
+        """Yield the pages of a stored search result in order, each through the cache.
+
+        Stops after the last page (`has_next_page` false), on an empty page,
+        or after `max_pages` pages. Arguments are checked before the first
+        request.
+        """
+        event_id = protocol.check_positive_int("event_id", event_id)
+        request_id = protocol.canonical_request_id(request_id)
+        protocol.check_page(start_page, page_size, max_page_size=protocol.FACES_MAX_PAGE_SIZE)
+        if max_pages is not None:
+            protocol.check_positive_int("max_pages", max_pages)
+
+        async def fetch_page(number: int) -> FaceSearchPage:
+            return await self.get(event_id, request_id, page=number, page_size=page_size)
+
+        async for result_page in iterate_pages(
+            fetch_page, _images_of, start_page=start_page, max_pages=max_pages
+        ):
+            yield result_page
+
+    async def iter_images(
+        self,
+        event_id: int,
+        request_id: str | uuid.UUID,
+        *,
+        page_size: int = PAGE_SIZE,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[ImageItem]:
+        """Yield every matched image of a stored search result, page after page."""
+        async for result_page in self.iter_pages(
+            event_id, request_id, page_size=page_size, max_pages=max_pages
+        ):
+            for image in result_page.images:
+                yield image
+
+    async def fetch_all(
+        self,
+        event_id: int,
+        request_id: str | uuid.UUID,
+        *,
+        page_size: int = PAGE_SIZE,
+        max_pages: int | None = None,
+    ) -> list[ImageItem]:
+        """Return every matched image of a stored search result as one list."""
+        return [
+            image
+            async for image in self.iter_images(
+                event_id, request_id, page_size=page_size, max_pages=max_pages
+            )
+        ]
+
+
+def _images_of(page: FaceSearchPage) -> tuple[ImageItem, ...]:
+    return page.images
+
+
+async def _read_selfie(selfie: Selfie, max_bytes: int) -> tuple[bytes, str | None]:
+    """Read a selfie into memory once, so every upload attempt sends the whole file.
+
+    Returns the bytes and a file name to send, when one is known. Reads at most
+    one byte past `max_bytes`, so an oversized file is never loaded whole.
+    """
+    if isinstance(selfie, (bytes, bytearray, memoryview)):
+        return bytes(selfie), None
+
+    if isinstance(selfie, (str, os.PathLike)):
+        path = Path(selfie)
+        try:
+            data = await asyncio.to_thread(_read_head, path, max_bytes + 1)
+        except FileNotFoundError:
+            raise ValueError(f"selfie file not found: {str(path)[:200]!r}") from None
+        except IsADirectoryError:
+            raise ValueError(f"selfie path is a directory: {str(path)[:200]!r}") from None
+        return data, path.name
+
+    read = getattr(selfie, "read", None)
+    if read is None:
+        raise TypeError(
+            f"selfie must be a path, bytes or a binary file object, got {type(selfie).__name__}"
+        )
+    chunk = read(max_bytes + 1)
+    if isinstance(chunk, str):
+        raise TypeError("selfie file object is in text mode; open it with 'rb'")
+    if not isinstance(chunk, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"selfie file object's read() returned {type(chunk).__name__}, expected bytes"
+        )
+    name = getattr(selfie, "name", None)
+    return bytes(chunk), os.path.basename(name) if isinstance(name, str) and name else None
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    with path.open("rb") as file:
+        return file.read(size)

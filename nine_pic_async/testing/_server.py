@@ -1,0 +1,474 @@
+"""The sandbox: a local aiohttp server that implements the documented 9Pic API.
+
+Users point their integration at it to test offline, and the SDK's own tests assert on its
+counters. It builds every response from plain dicts and does not import the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hmac
+import http
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+import msgspec
+from aiohttp import web
+from multidict import CIMultiDict
+
+from ._data import (
+    DEMO_API_KEY,
+    DEMO_ORG_ID,
+    ImageCatalog,
+    SandboxEvent,
+    default_events,
+    match_photos,
+)
+from ._http import (
+    FACES_MAX_PAGE_SIZE,
+    ApiError,
+    canonical_request_id,
+    error_response,
+    flat_response,
+    pagination,
+    parse_page_query,
+    read_selfie_form,
+    success_response,
+    unprocessable,
+)
+
+__all__ = ["Fault", "Sandbox", "SandboxStats", "serve"]
+
+logger = logging.getLogger("nine_pic_async.testing")
+
+API_PREFIX = "/api/v1/ext/{org_id:\\d{1,18}}"
+_EVENT_PATH = "/event/{event_id:\\d{1,18}}"
+_SHUTDOWN_TIMEOUT = 0.1
+"""Seconds that ``close()`` lets requests in progress finish before it cancels them."""
+UNMATCHED_ROUTE = "unmatched"
+"""Route name under which ``SandboxStats.requests`` counts requests that match no route."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A failure that the sandbox injects in place of, or after, the normal handling.
+
+    ``status`` returns a response with that status without handling the request. ``drop="before"`` closes
+    the connection without handling or answering, so nothing is stored or billed.
+    ``drop="after"`` handles the request fully (a face search is computed, stored and billed)
+    and then closes the connection without sending the response. ``delay`` is the time in
+    seconds to sleep before any of this, and may be used alone to make a request slow.
+    """
+
+    status: int | None = None
+    body: bytes | None = None
+    """Raw body for a ``status`` fault. The default is the JSON error envelope."""
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra response headers for a ``status`` fault, e.g. ``{"Retry-After": "1"}``."""
+    drop: Literal["before", "after"] | None = None
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError(f"Fault status must be between 100 and 599, got {self.status}")
+        if self.status is not None and self.drop is not None:
+            raise ValueError("A fault sets either status or drop, not both")
+        if self.drop not in (None, "before", "after"):
+            raise ValueError(f"Fault drop must be 'before', 'after' or None, got {self.drop!r}")
+        if self.delay < 0:
+            raise ValueError(f"Fault delay must be >= 0 seconds, got {self.delay}")
+
+
+@dataclass
+class SandboxStats:
+    """Counters of the traffic that reached a sandbox."""
+
+    requests: collections.Counter[str] = field(default_factory=collections.Counter)
+    """Requests per route name, including those rejected by auth checks or faults."""
+    billable_searches: int = 0
+    """Face searches actually computed. A POST with a known ``request_id`` is not counted."""
+
+    @property
+    def total_requests(self) -> int:
+        """Number of requests over all routes."""
+        return sum(self.requests.values())
+
+
+_STATS_KEY = web.AppKey("sandbox_stats", SandboxStats)
+
+
+@dataclass(frozen=True)
+class _StoredSearch:
+    request_id: str
+    photo_indices: tuple[int, ...]
+    confidence_percentage: int
+
+
+_Handler = Callable[["Sandbox", web.Request], Awaitable[web.Response]]
+
+
+@dataclass(frozen=True)
+class _Route:
+    name: str
+    method: str
+    path: str
+    """Path below ``API_PREFIX``."""
+    handler: _Handler
+
+
+class Sandbox:
+    """A local server that implements the documented 9Pic API for offline tests.
+
+    Use it as an async context manager, or call ``start()`` and ``close()``. With the default
+    ``port=0`` it listens on a free loopback port, which ``base_url`` then contains. With
+    ``legacy_flat=True``, Ping and Event Details return the older flat bodies without the
+    ``responseType`` envelope.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str = DEMO_API_KEY,
+        org_id: int = DEMO_ORG_ID,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        legacy_flat: bool = False,
+    ) -> None:
+        self.api_key = api_key
+        self.org_id = org_id
+        self.legacy_flat = legacy_flat
+        self.stats = SandboxStats()
+        self._host = host
+        self._port = port
+        self._events = default_events()
+        self._searches: dict[tuple[int, str], _StoredSearch] = {}
+        self._faults: dict[str, collections.deque[Fault]] = {
+            route.name: collections.deque() for route in _ROUTES
+        }
+        self._catalog: ImageCatalog | None = None
+        self._base_url: str | None = None
+        self._runner: web.AppRunner | None = None
+        self._closed = False
+
+        self.app = web.Application(middlewares=[_count_and_wrap_router_errors])
+        self.app[_STATS_KEY] = self.stats
+        for route in _ROUTES:
+            self.app.router.add_route(route.method, API_PREFIX + route.path, self._bind(route))
+
+    @property
+    def base_url(self) -> str:
+        """URL of the running server without a trailing slash, e.g. ``http://127.0.0.1:43117``."""
+        if self._base_url is None:
+            raise RuntimeError("Sandbox has not been started: call start() or use 'async with'")
+        return self._base_url
+
+    async def start(self) -> None:
+        """Bind the listening socket and start serving."""
+        if self._closed:
+            raise RuntimeError("Sandbox is closed and cannot be restarted: create a new one")
+        if self._runner is not None:
+            raise RuntimeError("Sandbox is already started")
+        # close() waits up to shutdown_timeout for requests in progress before it cancels
+        # them. aiohttp's default of 60 s would make a test that leaves a request sleeping
+        # in a fault delay hang at teardown.
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        port = runner.addresses[0][1]
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self._base_url = f"http://{host}:{port}"
+        self._catalog = ImageCatalog(self._base_url)
+        logger.info("Sandbox listening on %s (org_id %d)", self._base_url, self.org_id)
+
+    async def close(self) -> None:
+        """Stop the server and close its connections. Calling it again does nothing."""
+        self._closed = True
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+            logger.info("Sandbox on %s stopped", self._base_url)
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def reset_stats(self) -> None:
+        """Zero the counters in place, so references to ``stats`` stay valid."""
+        self.stats.requests.clear()
+        self.stats.billable_searches = 0
+
+    def add_fault(self, route: str, fault: Fault, *, times: int = 1) -> None:
+        """Queue ``fault`` for the next ``times`` requests to ``route``.
+
+        Each route has its own first-in, first-out queue, and each request takes at most one
+        fault from it.
+        """
+        queue = self._faults.get(route)
+        if queue is None:
+            raise ValueError(f"Unknown route {route!r}: expected one of {sorted(self._faults)}")
+        if times < 1:
+            raise ValueError(f"times must be >= 1, got {times}")
+        queue.extend([fault] * times)
+
+    def event(self, event_id: int) -> SandboxEvent:
+        """Return the live event object, whose fields tests may change."""
+        try:
+            return self._events[event_id]
+        except KeyError:
+            raise KeyError(
+                f"Unknown sandbox event {event_id}: known ids are {sorted(self._events)}"
+            ) from None
+
+    def _bind(self, route: _Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            return await self._dispatch(route, request)
+
+        return endpoint
+
+    async def _dispatch(self, route: _Route, request: web.Request) -> web.StreamResponse:
+        """Count the request, apply a queued fault, check the key and org, then run the handler."""
+        self.stats.requests[route.name] += 1
+        queue = self._faults[route.name]
+        fault = queue.popleft() if queue else None
+        if fault is not None:
+            logger.info(
+                "Sandbox injects a fault (status=%s, drop=%s, delay=%s s) into %s %s",
+                fault.status,
+                fault.drop,
+                fault.delay,
+                request.method,
+                request.path,
+            )
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.drop == "before":
+                return _drop_connection(request)
+            if fault.status is not None:
+                return _fault_response(fault)
+
+        try:
+            self._check_credentials(request)
+            response = await route.handler(self, request)
+        except ApiError as exc:
+            logger.debug(
+                "Sandbox returns %d for %s %s: %s",
+                exc.status,
+                request.method,
+                request.path,
+                exc.message,
+            )
+            response = error_response(exc.status, exc.message)
+        except web.HTTPException as exc:
+            # Raised by aiohttp itself while reading the request. Converted here so that the
+            # middleware receives only router errors.
+            logger.debug(
+                "Sandbox returns %d for %s %s: %s", exc.status, request.method, request.path, exc
+            )
+            response = error_response(exc.status, exc.reason)
+
+        if fault is not None and fault.drop == "after":
+            return _drop_connection(request)
+        return response
+
+    def _check_credentials(self, request: web.Request) -> None:
+        api_key = request.headers.get("X-API-Key")
+        if not api_key:
+            raise ApiError(401, "Missing API key. Send it in the X-API-Key header.")
+        if not hmac.compare_digest(api_key.encode(), self.api_key.encode()):
+            raise ApiError(403, "Invalid or inactive API key.")
+        org_id = int(request.match_info["org_id"])
+        if org_id != self.org_id:
+            raise ApiError(403, f"org_id {org_id} does not match the organisation of this API key.")
+
+    def _require_event(self, request: web.Request) -> SandboxEvent:
+        event = self._events.get(int(request.match_info["event_id"]))
+        if event is None:
+            raise ApiError(404, "Event configuration not found")
+        return event
+
+    def _require_selfie_search(self, request: web.Request) -> SandboxEvent:
+        event = self._require_event(request)
+        if not event.selfie_search:
+            raise ApiError(403, "Selfie search is disabled for this event (selfie_search is false)")
+        return event
+
+    def _face_search_body(
+        self, event_id: int, search: _StoredSearch, page: int, page_size: int
+    ) -> dict[str, Any]:
+        assert self._catalog is not None, "handlers only run after start()"
+        total = len(search.photo_indices)
+        start = (page - 1) * page_size
+        images = [
+            self._catalog.item(event_id, index)
+            for index in search.photo_indices[start : start + page_size]
+        ]
+        return {
+            "request_id": search.request_id,
+            "confidence_percentage": search.confidence_percentage,
+            "images": images,
+            "pagination": pagination(total, page, page_size),
+        }
+
+    def _face_search_response(
+        self, event_id: int, search: _StoredSearch, page: int, page_size: int
+    ) -> web.Response:
+        body = self._face_search_body(event_id, search, page, page_size)
+        message = (
+            "Computed face search"
+            if search.photo_indices
+            else "No image found similar to your selfie"
+        )
+        return success_response(message, body)
+
+    async def _handle_faces_search(self, request: web.Request) -> web.Response:
+        event = self._require_selfie_search(request)
+        form = await read_selfie_form(request)
+        page, page_size, errors = parse_page_query(request.query, max_page_size=FACES_MAX_PAGE_SIZE)
+        if form.file is None:
+            errors.append("body.file: Field required")
+        if errors:
+            raise unprocessable(errors)
+        assert form.file is not None
+        if not form.file:
+            raise ApiError(400, "The uploaded selfie file is empty.")
+
+        if form.request_id is None:
+            request_id = str(uuid.uuid4())
+        else:
+            request_id = canonical_request_id(form.request_id)
+
+        key = (event.event_id, request_id)
+        search = self._searches.get(key)
+        if search is None:
+            search = _StoredSearch(
+                request_id=request_id,
+                photo_indices=match_photos(form.file, event.event_id, event.photo_count),
+                confidence_percentage=event.confidence_percentage,
+            )
+            self._searches[key] = search
+            self.stats.billable_searches += 1
+        return self._face_search_response(event.event_id, search, page, page_size)
+
+    async def _handle_faces_get(self, request: web.Request) -> web.Response:
+        event = self._require_selfie_search(request)
+        page, page_size, errors = parse_page_query(request.query, max_page_size=FACES_MAX_PAGE_SIZE)
+        if errors:
+            raise unprocessable(errors)
+        request_id = canonical_request_id(request.match_info["request_id"])
+        search = self._searches.get((event.event_id, request_id))
+        if search is None:
+            raise ApiError(
+                404, f"No face search with request_id {request_id} exists for this event."
+            )
+        return self._face_search_response(event.event_id, search, page, page_size)
+
+    async def _handle_event_details(self, request: web.Request) -> web.Response:
+        event = self._require_event(request)
+        if self.legacy_flat:
+            return flat_response(event.legacy_details())
+        return success_response("Event details", event.details())
+
+    async def _handle_event_ping(self, request: web.Request) -> web.Response:
+        event = self._require_event(request)
+        data = {"status": "ok", "org_id": self.org_id, "event_id": event.event_id}
+        if self.legacy_flat:
+            return flat_response(data)
+        return success_response("pong", data)
+
+
+# Adding an endpoint takes one line here and one handler method. The name is what
+# ``SandboxStats.requests`` counts under and what ``Sandbox.add_fault`` accepts.
+_ROUTES: tuple[_Route, ...] = (
+    _Route("faces.search", "POST", _EVENT_PATH + "/faces", Sandbox._handle_faces_search),
+    _Route("faces.get", "GET", _EVENT_PATH + "/faces/{request_id}", Sandbox._handle_faces_get),
+    _Route("events.details", "GET", _EVENT_PATH + "/details", Sandbox._handle_event_details),
+    _Route("events.ping", "GET", _EVENT_PATH + "/ping", Sandbox._handle_event_ping),
+)
+
+
+@web.middleware
+async def _count_and_wrap_router_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Count requests that match no route, and return the router's 404 and 405 as envelopes.
+
+    ``Sandbox._dispatch`` converts every ``HTTPException`` raised in a route handler, so each
+    one that arrives here comes from the router.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        request.app[_STATS_KEY].requests[UNMATCHED_ROUTE] += 1
+        if exc.status == 405:
+            message = f"Method {request.method} is not allowed for {request.path}."
+        else:
+            message = f"No API route matches {request.method} {request.path}."
+        response = error_response(exc.status, message)
+        allow = exc.headers.get("Allow")
+        if allow is not None:
+            response.headers["Allow"] = allow
+        return response
+
+
+def _fault_response(fault: Fault) -> web.Response:
+    assert fault.status is not None
+    headers = CIMultiDict(fault.headers)
+    headers.setdefault("Content-Type", fault.content_type)
+    if fault.body is not None:
+        return web.Response(status=fault.status, body=fault.body, headers=headers)
+    try:
+        reason = http.HTTPStatus(fault.status).phrase
+    except ValueError:
+        reason = "Unknown status"
+    envelope = {"responseType": "error", "message": f"{reason} (sandbox fault)", "data": None}
+    return web.Response(status=fault.status, body=msgspec.json.encode(envelope), headers=headers)
+
+
+def _drop_connection(request: web.Request) -> web.Response:
+    """Close the connection so that the client receives no response.
+
+    aiohttp then fails to write the returned response to the closed transport, treats that as
+    a client disconnect and logs it at DEBUG level only.
+    """
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    return web.Response(status=500)
+
+
+async def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    api_key: str = DEMO_API_KEY,
+    org_id: int = DEMO_ORG_ID,
+) -> None:
+    """Run a sandbox until the calling task is cancelled.
+
+    It prints nothing. The listening URL is logged at INFO level on the
+    ``nine_pic_async.testing`` logger.
+    """
+    async with Sandbox(api_key=api_key, org_id=org_id, host=host, port=port):
+        await asyncio.get_running_loop().create_future()

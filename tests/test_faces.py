@@ -228,10 +228,10 @@ async def test_retried_upload_from_unseekable_stream_sends_whole_file(
     sandbox.add_fault("faces.search", Fault(drop="before"))
 
     with pipe_holding(RUNNER.read_bytes()) as stream:
+        assert stream.seekable() is False
         page = await retrying_client.faces.search(DEMO_EVENT_ID, stream)
 
     # The sandbox picks matches by the bytes it received, so only the whole file gives 87.
-    assert stream.seekable() is False
     assert page.pagination.total == SAMPLE_MATCHES["runner.jpg"]
     assert sandbox.stats.billable_searches == 1
 

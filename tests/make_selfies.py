@@ -1,3 +1,5 @@
+"""Draw the sandbox's sample selfies; run by hand with Pillow installed, not by the tests."""
+
 from pathlib import Path
 
 from PIL import Image, ImageDraw

@@ -15,6 +15,7 @@ import pytest
 
 from nine_pic_async import (
     APIConnectionError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     NinePicClient,
@@ -23,6 +24,7 @@ from nine_pic_async import (
     RateLimitError,
     RetryPolicy,
     ServerError,
+    Timeout,
     UnprocessableEntityError,
 )
 from nine_pic_async.testing import (
@@ -425,3 +427,51 @@ async def test_bad_iteration_input_is_rejected_before_network(
             pass
 
     assert sandbox.stats.total_requests == 0
+
+
+# -- Timeouts and cancellation ---------------------------------------------------------------------
+
+
+async def test_slow_response_raises_timeout_error(sandbox: Sandbox) -> None:
+    sandbox.add_fault("events.ping", Fault(delay=2.0))
+
+    async with NinePicClient(
+        api_key=sandbox.api_key, org_id=sandbox.org_id, base_url=sandbox.base_url,
+        timeout=Timeout(total=0.2), max_retries=0,
+    ) as impatient:
+        with pytest.raises(APITimeoutError) as caught:
+            await impatient.events.ping(DEMO_EVENT_ID)
+
+    assert isinstance(caught.value, TimeoutError)
+    assert sandbox.stats.requests["events.ping"] == 1
+
+
+async def test_timeout_is_retried(sandbox: Sandbox) -> None:
+    sandbox.add_fault("events.ping", Fault(delay=2.0))
+
+    async with NinePicClient(
+        api_key=sandbox.api_key, org_id=sandbox.org_id, base_url=sandbox.base_url,
+        timeout=Timeout(total=0.2), retry_policy=FAST_RETRIES,
+    ) as patient:
+        ping = await patient.events.ping(DEMO_EVENT_ID)
+
+    assert ping.status == "ok"
+    assert sandbox.stats.requests["events.ping"] == 2
+
+
+async def test_cancelled_search_propagates_and_client_stays_usable(
+    client: NinePicClient, sandbox: Sandbox
+) -> None:
+    sandbox.add_fault("faces.search", Fault(delay=2.0))
+    task = asyncio.create_task(client.faces.search(DEMO_EVENT_ID, RUNNER))
+    for _ in range(500):  # Up to 5 s for the upload to reach the server.
+        if sandbox.stats.requests["faces.search"]:
+            break
+        await asyncio.sleep(0.01)
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    page = await client.faces.search(DEMO_EVENT_ID, RUNNER)
+    assert page.pagination.total == SAMPLE_MATCHES["runner.jpg"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from nine_pic_async import (
@@ -13,7 +14,9 @@ from nine_pic_async import (
     BadRequestError,
     EventDetails,
     FaceSearchPage,
+    ImageItem,
     NotFoundError,
+    Pagination,
     PermissionDeniedError,
     Ping,
     RateLimitError,
@@ -80,6 +83,30 @@ def test_misspelt_legacy_image_keys_read_as_correct_names() -> None:
     assert first.thumbnail_url.startswith("https://")
     assert first.original_url is None
     assert page.pagination.total > 0
+
+
+def test_image_and_pagination_model_examples_decode() -> None:
+    image = msgspec.json.decode(example("image-item.json"), type=ImageItem)
+    info = msgspec.json.decode(example("pagination-info.json"), type=Pagination)
+
+    assert image.image_id == "a4402318-0cf4-4e1e-b8e8-ac8e8f2fc244"
+    assert image.thumbnail_url is not None
+    assert info == Pagination(
+        total=47, current_page=1, total_pages=2, has_next_page=True,
+        has_previous_page=False, page_size=30,
+    )
+
+
+def test_shared_photo_data_example_decodes_as_images() -> None:
+    data = msgspec.json.decode(example("search-responses-shared-photo-data.json"))
+
+    images = msgspec.convert(data["images"], type=list[ImageItem])
+    info = msgspec.convert(data["pagination"], type=Pagination)
+
+    assert images == []
+    assert info.current_page == 0
+    assert info.total_pages == 0
+    assert info.has_next_page is False
 
 
 def test_correct_image_key_wins_over_misspelt_one() -> None:

@@ -1,7 +1,9 @@
 """Fixed events, photos, sample selfies and face matching for the sandbox.
 
-Everything here is deterministic: the same upload gives the same matches in every run and on
-every machine, so tests can assert exact counts and image ids.
+Everything here is deterministic, so tests can assert exact counts and image ids. Match
+counts and the image id of each photo never change. Which photos a selfie matches is stable
+for a given Python version, because Python does not promise that ``random.sample`` draws the
+same sample across versions.
 """
 
 from __future__ import annotations

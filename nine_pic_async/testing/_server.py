@@ -58,11 +58,12 @@ UNMATCHED_ROUTE = "unmatched"
 class Fault:
     """A failure that the sandbox injects in place of, or after, the normal handling.
 
-    ``status`` returns a response with that status without handling the request. ``drop="before"`` closes
-    the connection without handling or answering, so nothing is stored or billed.
-    ``drop="after"`` handles the request fully (a face search is computed, stored and billed)
-    and then closes the connection without sending the response. ``delay`` is the time in
-    seconds to sleep before any of this, and may be used alone to make a request slow.
+    ``status`` returns a response with that status without handling the request.
+    ``drop="before"`` closes the connection without handling the request or responding, so
+    nothing is stored or billed. ``drop="after"`` handles the request fully (a face search is
+    computed, stored and billed) and then closes the connection without sending the response.
+    ``delay`` is the time in seconds to sleep before any of this, and may be used alone to
+    make a request slow.
     """
 
     status: int | None = None

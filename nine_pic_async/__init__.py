@@ -1,9 +1,9 @@
 """An asyncio SDK for the 9Pic API: find an event's photos by selfie, BIB or gallery.
 
-    async with NinePicClient(api_key="...", org_id=903) as client:
-        page = await client.faces.search(456, "selfie.jpg")
-        async for image in client.faces.iter_images(456, page.request_id):
-            print(image.img_url)
+async with NinePicClient(api_key="...", org_id=903) as client:
+    page = await client.faces.search(456, "selfie.jpg")
+    async for image in client.faces.iter_images(456, page.request_id):
+        print(image.img_url)
 """
 
 from ._cache import CacheStats, MemoryCache

@@ -162,7 +162,11 @@ class MemoryCache(BaseCache):  # type: ignore[misc]
         return True
 
     async def _raw(
-        self, command: str, *args: Any, encoding: str | None = "utf-8", _conn: Any = None,
+        self,
+        command: str,
+        *args: Any,
+        encoding: str | None = "utf-8",
+        _conn: Any = None,
         **kwargs: Any,
     ) -> Any:
         return getattr(self._entries, command)(*args, **kwargs)
@@ -318,7 +322,11 @@ class ResponseCache:
             self._backend_failing = True
             logger.warning(
                 "cache backend %s failed on %s (%s: %s); reading from the network until it "
-                "recovers", type(self.backend).__name__, operation, type(exc).__name__, exc,
+                "recovers",
+                type(self.backend).__name__,
+                operation,
+                type(exc).__name__,
+                exc,
             )
 
     def _backend_recovered(self) -> None:

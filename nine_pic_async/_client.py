@@ -193,8 +193,12 @@ class NinePicClient:
             started = time.perf_counter()
             try:
                 async with session.request(
-                    method, self.base_url + path, params=params, data=data,
-                    headers=self._headers, allow_redirects=False,
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    data=data,
+                    headers=self._headers,
+                    allow_redirects=False,
                 ) as response:
                     body = await response.read()
                     status = response.status
@@ -210,9 +214,7 @@ class NinePicClient:
 
         if 200 <= status < 300:
             return protocol.decode_success(decoder, body, status=status, path=path)
-        raise protocol.status_error(
-            status, body, method=method, path=path, retry_after=retry_after
-        )
+        raise protocol.status_error(status, body, method=method, path=path, retry_after=retry_after)
 
     def _check_open(self) -> None:
         if self._closed:

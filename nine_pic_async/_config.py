@@ -43,5 +43,6 @@ class Timeout:
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:
         # sock_connect, unlike connect, leaves out the wait for a pooled connection.
-        return aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect,
-                                     sock_read=self.read)
+        return aiohttp.ClientTimeout(
+            total=self.total, sock_connect=self.connect, sock_read=self.read
+        )

@@ -225,7 +225,8 @@ class _LegacyImageItem(msgspec.Struct, kw_only=True):
             img_url=self.img_url,
             height=self.height,
             width=self.width if self.width is not None else self.widht,
-            thumbnail_url=self.thumbnail_url if self.thumbnail_url is not None
+            thumbnail_url=self.thumbnail_url
+            if self.thumbnail_url is not None
             else self.thumbanail_url,
             original_url=self.original_url if self.original_url is not None else self.orginal_url,
         )
@@ -319,7 +320,9 @@ def decode_success(decoder: ResponseDecoder[T], body: bytes, *, status: int, pat
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         name = decoder.model.__name__
         raise ResponseValidationError(
-            f"response is not a valid {name}: {exc}", status=status, path=path,
+            f"response is not a valid {name}: {exc}",
+            status=status,
+            path=path,
             body_excerpt=excerpt(body),
         ) from exc
     return value
@@ -343,7 +346,10 @@ def status_error(
     message = _error_message(body)
     if status == 429:
         return RateLimitError(
-            message, status=status, method=method, path=path,
+            message,
+            status=status,
+            method=method,
+            path=path,
             retry_after=parse_retry_after(retry_after, now=now),
         )
     cls = _STATUS_ERRORS.get(status)

@@ -45,6 +45,8 @@ def pipe_holding(data: bytes) -> BinaryIO:
     with os.fdopen(write_end, "wb") as writer:
         writer.write(data)
     return os.fdopen(read_end, "rb")
+
+
 FAST_RETRIES = RetryPolicy(max_retries=3, initial_delay=0.001, max_delay=0.01)
 
 
@@ -436,8 +438,11 @@ async def test_slow_response_raises_timeout_error(sandbox: Sandbox) -> None:
     sandbox.add_fault("events.ping", Fault(delay=2.0))
 
     async with NinePicClient(
-        api_key=sandbox.api_key, org_id=sandbox.org_id, base_url=sandbox.base_url,
-        timeout=Timeout(total=0.2), max_retries=0,
+        api_key=sandbox.api_key,
+        org_id=sandbox.org_id,
+        base_url=sandbox.base_url,
+        timeout=Timeout(total=0.2),
+        max_retries=0,
     ) as impatient:
         with pytest.raises(APITimeoutError) as caught:
             await impatient.events.ping(DEMO_EVENT_ID)
@@ -450,8 +455,11 @@ async def test_timeout_is_retried(sandbox: Sandbox) -> None:
     sandbox.add_fault("events.ping", Fault(delay=2.0))
 
     async with NinePicClient(
-        api_key=sandbox.api_key, org_id=sandbox.org_id, base_url=sandbox.base_url,
-        timeout=Timeout(total=0.2), retry_policy=FAST_RETRIES,
+        api_key=sandbox.api_key,
+        org_id=sandbox.org_id,
+        base_url=sandbox.base_url,
+        timeout=Timeout(total=0.2),
+        retry_policy=FAST_RETRIES,
     ) as patient:
         ping = await patient.events.ping(DEMO_EVENT_ID)
 

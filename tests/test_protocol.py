@@ -92,8 +92,12 @@ def test_image_and_pagination_model_examples_decode() -> None:
     assert image.image_id == "a4402318-0cf4-4e1e-b8e8-ac8e8f2fc244"
     assert image.thumbnail_url is not None
     assert info == Pagination(
-        total=47, current_page=1, total_pages=2, has_next_page=True,
-        has_previous_page=False, page_size=30,
+        total=47,
+        current_page=1,
+        total_pages=2,
+        has_next_page=True,
+        has_previous_page=False,
+        page_size=30,
     )
 
 

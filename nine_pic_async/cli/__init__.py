@@ -26,8 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
         "built-in sandbox.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="log each HTTP exchange and cache decision to stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log each HTTP exchange and cache decision to stderr",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     search = commands.add_parser(
@@ -36,8 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("event_id", type=int, metavar="EVENT_ID")
     search.add_argument("selfie", metavar="SELFIE", help="path of a JPEG or PNG selfie")
     search.add_argument("--all", action="store_true", help="print every page, not only the first")
-    search.add_argument("--page-size", type=int, default=32, metavar="N",
-                        help="images per page, 1 to 100 (default: 32)")
+    search.add_argument(
+        "--page-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="images per page, 1 to 100 (default: 32)",
+    )
     _add_connection_options(search)
 
     results = commands.add_parser(
@@ -46,18 +55,25 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("event_id", type=int, metavar="EVENT_ID")
     results.add_argument("request_id", metavar="REQUEST_ID")
     which = results.add_mutually_exclusive_group()
-    which.add_argument("--page", type=int, default=1, metavar="N",
-                       help="the page to print (default: 1)")
+    which.add_argument(
+        "--page", type=int, default=1, metavar="N", help="the page to print (default: 1)"
+    )
     which.add_argument("--all", action="store_true", help="print every page")
-    results.add_argument("--page-size", type=int, default=32, metavar="N",
-                         help="images per page, 1 to 100 (default: 32)")
+    results.add_argument(
+        "--page-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="images per page, 1 to 100 (default: 32)",
+    )
     _add_connection_options(results)
 
     sandbox = commands.add_parser(
         "sandbox", help="run the local sandbox server until interrupted (Ctrl+C)"
     )
-    sandbox.add_argument("--host", default="127.0.0.1",
-                         help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
     sandbox.add_argument("--port", type=int, default=8080, help="TCP port (default: 8080)")
 
     demo = commands.add_parser(
@@ -69,13 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--api-key", default=None,
-                        help="9Pic API key (default: $NINEPIC_API_KEY; without one, the "
-                        "embedded sandbox is used)")
-    parser.add_argument("--org-id", type=int, default=None,
-                        help="organisation id (default: $NINEPIC_ORG_ID)")
-    parser.add_argument("--base-url", default=None,
-                        help="API root (default: $NINEPIC_BASE_URL or https://api.9pic.ai)")
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="9Pic API key (default: $NINEPIC_API_KEY; without one, the embedded sandbox is used)",
+    )
+    parser.add_argument(
+        "--org-id", type=int, default=None, help="organisation id (default: $NINEPIC_ORG_ID)"
+    )
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        help="API root (default: $NINEPIC_BASE_URL or https://api.9pic.ai)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,7 +48,8 @@ async def run_search(args: argparse.Namespace) -> None:
         pages = [first]
         if args.all:
             pages = [
-                page async for page in client.faces.iter_pages(
+                page
+                async for page in client.faces.iter_pages(
                     args.event_id, first.request_id, page_size=args.page_size
                 )
             ]
@@ -59,7 +60,8 @@ async def run_results(args: argparse.Namespace) -> None:
     async with open_client(args) as client:
         if args.all:
             pages = [
-                page async for page in client.faces.iter_pages(
+                page
+                async for page in client.faces.iter_pages(
                     args.event_id, args.request_id, page_size=args.page_size
                 )
             ]
@@ -84,9 +86,10 @@ async def run_sandbox(args: argparse.Namespace) -> None:
 async def run_demo(args: argparse.Namespace) -> None:
     """Search the demo event with a shipped selfie, page through it twice, report the counts."""
     selfie = SAMPLE_SELFIES[DEMO_SELFIE]
-    async with Sandbox() as sandbox, NinePicClient(
-        sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url
-    ) as client:
+    async with (
+        Sandbox() as sandbox,
+        NinePicClient(sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url) as client,
+    ):
         first = await client.faces.search(DEMO_EVENT_ID, selfie)
         pages = [page async for page in client.faces.iter_pages(DEMO_EVENT_ID, first.request_id)]
         network_after_first_read = sandbox.stats.total_requests
@@ -104,8 +107,7 @@ async def run_demo(args: argparse.Namespace) -> None:
             "images": len(images),
             "unique_images": len({image.image_id for image in images}),
             "first_read_network_requests": network_after_first_read,
-            "second_read_network_requests": sandbox.stats.total_requests
-            - network_after_first_read,
+            "second_read_network_requests": sandbox.stats.total_requests - network_after_first_read,
             "billable_searches": sandbox.stats.billable_searches,
             "cache_hits": client.cache_stats.hits,
             "cache_misses": client.cache_stats.misses,
@@ -114,16 +116,24 @@ async def run_demo(args: argparse.Namespace) -> None:
     if args.json:
         print(msgspec.json.encode(summary).decode())
         return
-    print(f"Searched demo event {DEMO_EVENT_ID} of the sandbox at {summary['sandbox']} "
-          f"with the sample selfie {DEMO_SELFIE}.")
+    print(
+        f"Searched demo event {DEMO_EVENT_ID} of the sandbox at {summary['sandbox']} "
+        f"with the sample selfie {DEMO_SELFIE}."
+    )
     print(f"  request_id:          {summary['request_id']}")
-    print(f"  matches:             {summary['matches']} photos on "
-          f"{_count(summary['pages'], 'page', 'pages')}")
-    print(f"  first read:          {summary['first_read_network_requests']} network requests "
-          f"(1 search, billed {_count(summary['billable_searches'], 'time', 'times')}, and "
-          f"{summary['first_read_network_requests'] - 1} page reads; page 1 came with the search)")
-    print(f"  second read:         {summary['second_read_network_requests']} network requests, "
-          f"{summary['images']} images ({summary['unique_images']} unique), all from the cache")
+    print(
+        f"  matches:             {summary['matches']} photos on "
+        f"{_count(summary['pages'], 'page', 'pages')}"
+    )
+    print(
+        f"  first read:          {summary['first_read_network_requests']} network requests "
+        f"(1 search, billed {_count(summary['billable_searches'], 'time', 'times')}, and "
+        f"{summary['first_read_network_requests'] - 1} page reads; page 1 came with the search)"
+    )
+    print(
+        f"  second read:         {summary['second_read_network_requests']} network requests, "
+        f"{summary['images']} images ({summary['unique_images']} unique), all from the cache"
+    )
     print(f"  cache:               {summary['cache_hits']} hits, {summary['cache_misses']} misses")
     print("First images:")
     print_table(again[0].images[:5] if again else ())
@@ -137,9 +147,11 @@ def print_pages(pages: Sequence[FaceSearchPage], *, as_json: bool) -> None:
     info = first.pagination
     shown = sum(len(page.images) for page in pages)
     source = "all pages" if len(pages) > 1 else f"page {info.current_page}"
-    print(f"request_id {first.request_id}: {_count(info.total, 'match', 'matches')} on "
-          f"{_count(info.total_pages, 'page', 'pages')} of {info.page_size}; "
-          f"showing {_count(shown, 'image', 'images')} from {source}")
+    print(
+        f"request_id {first.request_id}: {_count(info.total, 'match', 'matches')} on "
+        f"{_count(info.total_pages, 'page', 'pages')} of {info.page_size}; "
+        f"showing {_count(shown, 'image', 'images')} from {source}"
+    )
     print_table([image for page in pages for image in page.images])
 
 

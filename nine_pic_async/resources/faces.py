@@ -64,7 +64,8 @@ class FacesResource:
             page, page_size, max_page_size=protocol.FACES_MAX_PAGE_SIZE
         )
         request_id = (
-            protocol.canonical_request_id(request_id) if request_id is not None
+            protocol.canonical_request_id(request_id)
+            if request_id is not None
             else str(uuid.uuid4())
         )
         data, filename = await _read_selfie(selfie, client.max_selfie_bytes)
@@ -114,9 +115,7 @@ class FacesResource:
         params = {"page": page, "page_size": page_size}
 
         async def fetch() -> FaceSearchPage:
-            return await client._request(
-                "GET", path, protocol.FACE_PAGE_DECODER, params=params
-            )
+            return await client._request("GET", path, protocol.FACE_PAGE_DECODER, params=params)
 
         key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
         return await client._cache.get_or_fetch(

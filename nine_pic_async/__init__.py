@@ -6,7 +6,8 @@ async with NinePicClient(api_key="...", org_id=903) as client:
         print(image.img_url)
 """
 
-from ._cache import CacheStats, MemoryCache
+from ._backends import memcached_cache, memory_cache, redis_cache
+from ._cache import BytesSerializer, MemoryCache
 from ._client import DEFAULT_BASE_URL, NinePicClient
 from ._config import Timeout
 from ._errors import (
@@ -25,6 +26,7 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._models import EventDetails, FaceSearchPage, ImageItem, Pagination, Ping
+from ._response_cache import CacheStats
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -35,6 +37,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BytesSerializer",
     "CacheStats",
     "ClientClosedError",
     "EventDetails",
@@ -54,4 +57,7 @@ __all__ = [
     "Timeout",
     "UnprocessableEntityError",
     "__version__",
+    "memcached_cache",
+    "memory_cache",
+    "redis_cache",
 ]

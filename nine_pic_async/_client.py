@@ -21,9 +21,10 @@ import aiohttp
 from aiocache.base import BaseCache
 
 from . import _protocol as protocol
-from ._cache import DEFAULT_TTLS, CacheStats, MemoryCache, ResponseCache
+from ._cache import DEFAULT_TTLS, MemoryCache
 from ._config import Timeout
 from ._errors import APIConnectionError, APITimeoutError, ClientClosedError
+from ._response_cache import CacheStats, ResponseCache
 from ._retry import RetryPolicy, call_with_retries
 from ._version import __version__
 from .resources.events import EventsResource
@@ -54,8 +55,13 @@ class NinePicClient:
     session is created on first use inside the running loop, or borrowed from
     `session=` and then left open on `aclose()`.
 
-    `cache` is any aiocache backend, `None` to turn caching off, or by default
-    a fresh `MemoryCache`. `max_concurrency` bounds requests in flight.
+    `cache` is any aiocache backend (see `memory_cache`, `redis_cache`,
+    `memcached_cache`), `None` to turn caching off, or by default a fresh
+    `MemoryCache`. `cache_ttls` overrides the seconds an endpoint's responses
+    stay fresh (`"faces"`, `"details"`). `cache_lock_lease` turns on a lock in
+    a shared backend so that processes missing the same key make one request
+    between them; it is the longest wait in seconds for another process's
+    request. `max_concurrency` bounds requests in flight.
     `max_retries` counts retries after the first attempt of a retryable
     failure (connection errors, timeouts, 429, 500/502/503/504).
     """
@@ -74,6 +80,8 @@ class NinePicClient:
         max_selfie_bytes: int = protocol.DEFAULT_MAX_SELFIE_BYTES,
         allow_insecure_http: bool = False,
         retry_policy: RetryPolicy | None = None,
+        cache_ttls: Mapping[str, float] | None = None,
+        cache_lock_lease: float | None = None,
     ) -> None:
         self._api_key = _resolve_api_key(api_key)
         self.org_id = _resolve_org_id(org_id)
@@ -92,9 +100,9 @@ class NinePicClient:
                 f"cache must be an aiocache backend (aiocache.base.BaseCache) or None, "
                 f"got {type(cache).__name__}"
             )
-        self.cache_ttls: dict[str, float] = dict(DEFAULT_TTLS)
+        self.cache_ttls: dict[str, float] = {**DEFAULT_TTLS, **_check_ttls(cache_ttls or {})}
 
-        self._cache = ResponseCache(cache)
+        self._cache = ResponseCache(cache, lock_lease=cache_lock_lease)
         self._borrowed_session = session
         self._session: aiohttp.ClientSession | None = session
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -138,8 +146,7 @@ class NinePicClient:
     @property
     def cache_stats(self) -> CacheStats:
         """A snapshot of the cache's hit, miss, coalesced-wait and error counters."""
-        stats = self._cache.stats
-        return CacheStats(stats.hits, stats.misses, stats.coalesced, stats.errors)
+        return self._cache.snapshot()
 
     async def aclose(self) -> None:
         """Close the session the client created; calling it again does nothing.
@@ -240,6 +247,18 @@ class NinePicClient:
                 connector=aiohttp.TCPConnector(limit=self.max_concurrency),
             )
         return self._session
+
+
+def _check_ttls(ttls: Mapping[str, float]) -> dict[str, float]:
+    unknown = set(ttls) - set(DEFAULT_TTLS)
+    if unknown:
+        raise ValueError(
+            f"cache_ttls has unknown endpoints {sorted(unknown)}; known: {sorted(DEFAULT_TTLS)}"
+        )
+    for endpoint, seconds in ttls.items():
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ValueError(f"cache_ttls[{endpoint!r}] must be a positive number of seconds")
+    return dict(ttls)
 
 
 def _resolve_api_key(api_key: str | None) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from nine_pic_async import NinePicClient
 from nine_pic_async.testing import Sandbox
+from tests.servers import ServerProcess, memcached_process, redis_process
 
 
 @pytest.fixture
@@ -22,3 +23,19 @@ async def client(sandbox: Sandbox) -> AsyncIterator[NinePicClient]:
         api_key=sandbox.api_key, org_id=sandbox.org_id, base_url=sandbox.base_url
     ) as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[ServerProcess]:
+    server = redis_process()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def memcached_server() -> Iterator[ServerProcess]:
+    server = memcached_process()
+    server.start()
+    yield server
+    server.stop()

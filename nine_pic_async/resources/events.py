@@ -32,6 +32,8 @@ class EventsResource:
         async def fetch() -> EventDetails:
             return await client._request("GET", path, protocol.EVENT_DETAILS_DECODER)
 
+        if ttl is not None and (isinstance(ttl, bool) or not ttl > 0):
+            raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
         lifetime = ttl if ttl is not None else client.cache_ttls["details"]
         return await client._cache.get_or_fetch(key, EventDetails, lifetime, fetch)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Union
 
@@ -44,6 +44,7 @@ class FacesResource:
         request_id: str | uuid.UUID | None = None,
         page: int = 1,
         page_size: int = PAGE_SIZE,
+        ttl: float | None = None,
     ) -> FaceSearchPage:
         """Upload a selfie and return one page of the event's matching photos.
 
@@ -52,8 +53,9 @@ class FacesResource:
         `request_id` the client generates a UUID4; pass your own to make a
         repeated call idempotent across processes. When that page of that
         `request_id` is already cached, no request is sent at all. The
-        returned page is cached, so `get(event_id, page.request_id)` of the
-        same page is served locally.
+        returned page is cached (for `ttl` seconds, by default
+        `client.cache_ttls["faces"]`), so `get(event_id, page.request_id)` of
+        the same page is served locally.
 
         Raises `PermissionDeniedError` when selfie search is disabled for the
         event, and `ValueError`/`TypeError` for a selfie that cannot be sent.
@@ -87,10 +89,7 @@ class FacesResource:
                 "POST", path, protocol.FACE_PAGE_DECODER, params=params, form=form
             )
 
-        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
-        return await client._cache.get_or_fetch(
-            key, FaceSearchPage, client.cache_ttls["faces"], fetch
-        )
+        return await self._cached_page(event_id, request_id, page, page_size, ttl, fetch)
 
     async def get(
         self,
@@ -99,11 +98,14 @@ class FacesResource:
         *,
         page: int = 1,
         page_size: int = PAGE_SIZE,
+        ttl: float | None = None,
     ) -> FaceSearchPage:
         """Return one page of a stored search result; no new search is run.
 
         Served from the cache when that page was read or returned by `search`
-        before. Raises `NotFoundError` for an unknown `request_id`.
+        before; a fetched page is cached for `ttl` seconds (by default
+        `client.cache_ttls["faces"]`). Raises `NotFoundError` for an unknown
+        `request_id`.
         """
         client = self._client
         event_id = protocol.check_positive_int("event_id", event_id)
@@ -117,10 +119,37 @@ class FacesResource:
         async def fetch() -> FaceSearchPage:
             return await client._request("GET", path, protocol.FACE_PAGE_DECODER, params=params)
 
+        return await self._cached_page(event_id, request_id, page, page_size, ttl, fetch)
+
+    async def forget(self, event_id: int, request_id: str | uuid.UUID) -> int:
+        """Remove every cached page of a search result, in every page size; return how many.
+
+        With a shared backend the pages are found through an index stored next
+        to them; a page stored by another process at the same instant as a
+        sibling page can be missing from it, and then stays until its TTL ends.
+        """
+        client = self._client
+        event_id = protocol.check_positive_int("event_id", event_id)
+        request_id = protocol.canonical_request_id(request_id)
+        group = protocol.cache_key(client.org_id, event_id, "faces", request_id)
+        return await client._cache.forget(group)
+
+    async def _cached_page(
+        self,
+        event_id: int,
+        request_id: str,
+        page: int,
+        page_size: int,
+        ttl: float | None,
+        fetch: Callable[[], Awaitable[FaceSearchPage]],
+    ) -> FaceSearchPage:
+        client = self._client
+        if ttl is not None and (isinstance(ttl, bool) or not ttl > 0):
+            raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
         key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
-        return await client._cache.get_or_fetch(
-            key, FaceSearchPage, client.cache_ttls["faces"], fetch
-        )
+        group = protocol.cache_key(client.org_id, event_id, "faces", request_id)
+        lifetime = ttl if ttl is not None else client.cache_ttls["faces"]
+        return await client._cache.get_or_fetch(key, FaceSearchPage, lifetime, fetch, group=group)
 
     async def iter_pages(
         self,

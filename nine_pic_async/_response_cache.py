@@ -1,0 +1,367 @@
+"""The client's read-through cache: lookup, single-flight, optional cross-process lock, store.
+
+With a `MemoryCache` the lookup is synchronous and returns the stored model
+itself. Any other aiocache backend stores msgpack bytes written by msgspec,
+never pickle, so a poisoned shared cache cannot run code in the client; a
+value that fails to decode is a miss and is overwritten by the next fetch.
+
+A failing backend never fails a read: the failure is a miss, logged as one
+WARNING per outage, and the backend is skipped for `retry_backend_after`
+seconds so that a dead server costs one failed call per interval, not one per
+read. Errors of the fetch itself are never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import msgspec
+from aiocache.backends.memory import SimpleMemoryBackend
+from aiocache.base import BaseCache
+
+from ._cache import MemoryCache
+
+__all__ = ["CacheStats", "ResponseCache"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("nine_pic_async.cache")
+
+_INDEX_DECODER = msgspec.msgpack.Decoder(list[str])
+# Polling interval bounds while another process holds the lock for a key.
+_LOCK_POLL_MIN = 0.01
+_LOCK_POLL_MAX = 0.2
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+@dataclass
+class CacheStats:
+    """Counters of the client's cache, for metrics.
+
+    `coalesced` counts reads that got their value from an identical request
+    already in flight, in this process or (with the cache lock) in another;
+    `errors` counts backend failures and unreadable entries, each treated as a
+    miss.
+    """
+
+    hits: int = 0
+    misses: int = 0
+    coalesced: int = 0
+    errors: int = 0
+
+
+class _LeaderCancelled(Exception):
+    """The request that others were waiting for was cancelled by its own caller."""
+
+
+class ResponseCache:
+    """Serves cached responses and makes sure one miss leads to one request.
+
+    `lock_lease`, when set, turns on a lock in the backend (an atomic `add`,
+    as Redis `SET NX` and Memcached `add` provide) so that clients in other
+    processes missing the same key wait for one fetch instead of each sending
+    their own. It is the longest time in seconds a waiter waits for the lock
+    holder before fetching itself.
+    """
+
+    def __init__(
+        self,
+        backend: BaseCache | None,
+        *,
+        lock_lease: float | None = None,
+        retry_backend_after: float = 1.0,
+    ) -> None:
+        if backend is not None and not isinstance(backend, (MemoryCache, SimpleMemoryBackend)):
+            encoding = getattr(getattr(backend, "serializer", None), "encoding", None)
+            if encoding is not None:
+                raise ValueError(
+                    f"cache backend {type(backend).__name__} would decode the client's msgpack "
+                    f"values as {encoding} text; create it with "
+                    f"serializer=nine_pic_async.BytesSerializer(), or use "
+                    f"nine_pic_async.redis_cache() or memcached_cache()"
+                )
+        if lock_lease is not None and not lock_lease > 0:
+            raise ValueError(
+                f"cache_lock_lease must be a positive number of seconds or None, got {lock_lease!r}"
+            )
+        self.backend = backend
+        self.stats = CacheStats()
+        self.lock_lease = lock_lease
+        self.retry_backend_after = retry_backend_after
+        self._memory = backend if isinstance(backend, MemoryCache) else None
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._decoders: dict[type[Any], msgspec.msgpack.Decoder[Any]] = {}
+        self._failing_since: float | None = None
+
+    def snapshot(self) -> CacheStats:
+        """Return a copy of the counters."""
+        stats = self.stats
+        return CacheStats(stats.hits, stats.misses, stats.coalesced, stats.errors)
+
+    async def get_or_fetch(
+        self,
+        key: str,
+        model: type[T],
+        ttl: float | None,
+        fetch: Callable[[], Awaitable[T]],
+        *,
+        group: str | None = None,
+    ) -> T:
+        """Return the cached value under `key`, or the result of `fetch()`, stored.
+
+        Concurrent calls for one key in this client share a single `fetch()`;
+        its error reaches every waiter and is not stored. `group` names a set
+        of keys that `forget(group)` removes together.
+        """
+        if self.backend is None:
+            return await fetch()
+
+        cached = await self.lookup(key, model)
+        if cached is not None:
+            self.stats.hits += 1
+            return cached
+
+        while (inflight := self._inflight.get(key)) is not None:
+            self.stats.coalesced += 1
+            try:
+                # shield: a waiter's own cancellation must not cancel the leader's request.
+                return cast(T, await asyncio.shield(inflight))
+            except _LeaderCancelled:
+                continue
+
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await self._fetch_and_store(key, model, ttl, fetch, group)
+        except asyncio.CancelledError:
+            future.set_exception(_LeaderCancelled())
+            future.exception()  # Marks it retrieved, since the waiters may have gone.
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            del self._inflight[key]
+
+    async def _fetch_and_store(
+        self,
+        key: str,
+        model: type[T],
+        ttl: float | None,
+        fetch: Callable[[], Awaitable[T]],
+        group: str | None,
+    ) -> T:
+        if self.lock_lease is None or self._memory is not None:
+            self.stats.misses += 1
+            value = await fetch()
+            await self.store(key, value, ttl, group=group)
+            return value
+
+        lock_key = f"{key}:lock"
+        token = uuid.uuid4().hex.encode()
+        acquired = await self._acquire(lock_key, token)
+        if acquired is False:
+            waited = await self._wait_for_holder(key, lock_key, model)
+            if waited is not None:
+                self.stats.coalesced += 1
+                return waited
+        if not acquired:
+            # The lock is unavailable, or its holder failed or is too slow: fetch without it.
+            self.stats.misses += 1
+            value = await fetch()
+            await self.store(key, value, ttl, group=group)
+            return value
+
+        try:
+            # Another process may have stored the value between our miss and the lock.
+            cached = await self.lookup(key, model)
+            if cached is not None:
+                self.stats.hits += 1
+                return cached
+            self.stats.misses += 1
+            value = await fetch()
+            await self.store(key, value, ttl, group=group)
+            return value
+        finally:
+            await self._release(lock_key, token)
+
+    async def _acquire(self, lock_key: str, token: bytes) -> bool | None:
+        """Take the lock: True when taken, False when another holds it, None when unavailable."""
+        backend = self.backend
+        assert backend is not None
+        assert self.lock_lease is not None
+        if self._backend_skipped():
+            return None
+        try:
+            await backend.add(lock_key, token, ttl=math.ceil(self.lock_lease), dumps_fn=_unchanged)
+        except ValueError:
+            return False
+        except Exception as exc:
+            self._backend_failed("lock", exc)
+            return None
+        return True
+
+    async def _wait_for_holder(self, key: str, lock_key: str, model: type[T]) -> T | None:
+        backend = self.backend
+        assert backend is not None
+        assert self.lock_lease is not None
+        deadline = time.monotonic() + self.lock_lease
+        delay = _LOCK_POLL_MIN
+        while time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _LOCK_POLL_MAX)
+            value = await self.lookup(key, model)
+            if value is not None:
+                return value
+            try:
+                held = await backend.exists(lock_key)
+            except Exception as exc:
+                self._backend_failed("lock", exc)
+                return None
+            if not held:
+                # Released without a value: the holder's request failed.
+                return await self.lookup(key, model)
+        return None
+
+    async def _release(self, lock_key: str, token: bytes) -> None:
+        backend = self.backend
+        assert backend is not None
+        try:
+            await backend._redlock_release(backend.build_key(lock_key), token)
+        except Exception as exc:
+            # The lease ends the lock anyway.
+            self._backend_failed("unlock", exc)
+
+    async def lookup(self, key: str, model: type[T]) -> T | None:
+        """Return the fresh value under `key`, or `None` on a miss or a backend failure."""
+        if self._memory is not None:
+            return cast("T | None", self._memory.get_nowait(key))
+        if self.backend is None or self._backend_skipped():
+            return None
+
+        try:
+            raw = await self.backend.get(key, loads_fn=_unchanged)
+        except Exception as exc:
+            self._backend_failed("read", exc)
+            return None
+        self._backend_recovered()
+        if raw is None:
+            return None
+        try:
+            return self._decoder(model).decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+            self.stats.errors += 1
+            logger.debug("cache entry %s is unreadable, treating it as a miss: %s", key, exc)
+            return None
+
+    async def store(
+        self, key: str, value: object, ttl: float | None, *, group: str | None = None
+    ) -> None:
+        """Store `value` under `key`; a backend failure only logs."""
+        if self._memory is not None:
+            self._memory.set_nowait(key, value, ttl)
+            return
+        if self.backend is None or self._backend_skipped():
+            return
+
+        # Whole seconds: Memcached rejects fractions, and a TTL never rounds down to 0 (forever).
+        lifetime = max(1, math.ceil(ttl)) if ttl else None
+        try:
+            await self.backend.set(
+                key, msgspec.msgpack.encode(value), ttl=lifetime, dumps_fn=_unchanged
+            )
+            if group is not None:
+                await self._add_to_index(group, key, lifetime)
+        except Exception as exc:
+            self._backend_failed("write", exc)
+        else:
+            self._backend_recovered()
+
+    async def forget(self, group: str) -> int:
+        """Remove every key stored with `group`; return how many were removed."""
+        if self._memory is not None:
+            keys = self._memory.keys_with_prefix(f"{group}:")
+            for key in keys:
+                self._memory.delete_nowait(key)
+            return len(keys)
+        if self.backend is None:
+            return 0
+
+        index_key = f"{group}:index"
+        removed = 0
+        try:
+            for key in await self._read_index(index_key):
+                removed += 1 if await self.backend.delete(key) else 0
+            await self.backend.delete(index_key)
+        except Exception as exc:
+            self._backend_failed("delete", exc)
+        return removed
+
+    async def _add_to_index(self, group: str, key: str, lifetime: int | None) -> None:
+        # A read-modify-write: two processes storing pages of one group at the
+        # same instant can lose one key from the index, which forget() then misses.
+        assert self.backend is not None
+        index_key = f"{group}:index"
+        keys = await self._read_index(index_key)
+        if key in keys:
+            return
+        keys.append(key)
+        await self.backend.set(
+            index_key, msgspec.msgpack.encode(keys), ttl=lifetime, dumps_fn=_unchanged
+        )
+
+    async def _read_index(self, index_key: str) -> list[str]:
+        assert self.backend is not None
+        raw = await self.backend.get(index_key, loads_fn=_unchanged)
+        if raw is None:
+            return []
+        try:
+            return _INDEX_DECODER.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+            return []
+
+    def _decoder(self, model: type[T]) -> msgspec.msgpack.Decoder[T]:
+        decoder = self._decoders.get(model)
+        if decoder is None:
+            decoder = self._decoders[model] = msgspec.msgpack.Decoder(model)
+        return decoder
+
+    def _backend_skipped(self) -> bool:
+        failing_since = self._failing_since
+        if failing_since is None:
+            return False
+        return time.monotonic() - failing_since < self.retry_backend_after
+
+    def _backend_failed(self, operation: str, exc: Exception) -> None:
+        self.stats.errors += 1
+        first_failure = self._failing_since is None
+        self._failing_since = time.monotonic()
+        if first_failure:
+            logger.warning(
+                "cache backend %s failed on %s (%s: %s); reading from the network, and "
+                "trying the backend again every %.1fs until it recovers",
+                type(self.backend).__name__,
+                operation,
+                type(exc).__name__,
+                exc,
+                self.retry_backend_after,
+            )
+
+    def _backend_recovered(self) -> None:
+        if self._failing_since is not None:
+            self._failing_since = None
+            logger.info("cache backend %s recovered", type(self.backend).__name__)

@@ -108,6 +108,19 @@ class ResponseCache:
         stats = self.stats
         return CacheStats(stats.hits, stats.misses, stats.coalesced, stats.errors)
 
+    def peek(self, key: str) -> Any:
+        """Return the value under `key` when an in-process lookup finds it, else `None`.
+
+        A synchronous shortcut for `MemoryCache`, counted as a hit, so that a hit
+        needs no coroutine and no request to be built; other backends return `None`.
+        """
+        if self._memory is None:
+            return None
+        value = self._memory.get_nowait(key)
+        if value is not None:
+            self.stats.hits += 1
+        return value
+
     async def get_or_fetch(
         self,
         key: str,

@@ -26,14 +26,18 @@ class EventsResource:
         """
         client = self._client
         event_id = protocol.check_positive_int("event_id", event_id)
-        path = protocol.event_path(client.org_id, event_id, "details")
+        protocol.check_ttl(ttl)
         key = protocol.cache_key(client.org_id, event_id, "details")
+        cached: EventDetails | None = client._cache.peek(key)
+        if cached is not None:
+            return cached
+
+        path = protocol.event_path(client.org_id, event_id, "details")
 
         async def fetch() -> EventDetails:
             return await client._request("GET", path, protocol.EVENT_DETAILS_DECODER)
 
-        if ttl is not None and (isinstance(ttl, bool) or not ttl > 0):
-            raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
+        protocol.check_ttl(ttl)
         lifetime = ttl if ttl is not None else client.cache_ttls["details"]
         return await client._cache.get_or_fetch(key, EventDetails, lifetime, fetch)
 

@@ -70,6 +70,11 @@ class FacesResource:
             if request_id is not None
             else str(uuid.uuid4())
         )
+        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
+        cached: FaceSearchPage | None = client._cache.peek(key)
+        if cached is not None:
+            return cached
+
         data, filename = await _read_selfie(selfie, client.max_selfie_bytes)
         content_type = protocol.selfie_content_type(data, max_bytes=client.max_selfie_bytes)
         if filename is None:
@@ -89,7 +94,8 @@ class FacesResource:
                 "POST", path, protocol.FACE_PAGE_DECODER, params=params, form=form
             )
 
-        return await self._cached_page(event_id, request_id, page, page_size, ttl, fetch)
+        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
+        return await self._cached_page(event_id, request_id, key, ttl, fetch)
 
     async def get(
         self,
@@ -113,13 +119,19 @@ class FacesResource:
         page, page_size = protocol.check_page(
             page, page_size, max_page_size=protocol.FACES_MAX_PAGE_SIZE
         )
+        protocol.check_ttl(ttl)
+        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
+        cached: FaceSearchPage | None = client._cache.peek(key)
+        if cached is not None:
+            return cached
+
         path = protocol.event_path(client.org_id, event_id, f"faces/{request_id}")
         params = {"page": page, "page_size": page_size}
 
         async def fetch() -> FaceSearchPage:
             return await client._request("GET", path, protocol.FACE_PAGE_DECODER, params=params)
 
-        return await self._cached_page(event_id, request_id, page, page_size, ttl, fetch)
+        return await self._cached_page(event_id, request_id, key, ttl, fetch)
 
     async def forget(self, event_id: int, request_id: str | uuid.UUID) -> int:
         """Remove every cached page of a search result, in every page size; return how many.
@@ -138,15 +150,11 @@ class FacesResource:
         self,
         event_id: int,
         request_id: str,
-        page: int,
-        page_size: int,
+        key: str,
         ttl: float | None,
         fetch: Callable[[], Awaitable[FaceSearchPage]],
     ) -> FaceSearchPage:
         client = self._client
-        if ttl is not None and (isinstance(ttl, bool) or not ttl > 0):
-            raise ValueError(f"ttl must be a positive number of seconds, got {ttl!r}")
-        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
         group = protocol.cache_key(client.org_id, event_id, "faces", request_id)
         lifetime = ttl if ttl is not None else client.cache_ttls["faces"]
         return await client._cache.get_or_fetch(key, FaceSearchPage, lifetime, fetch, group=group)

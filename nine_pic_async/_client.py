@@ -2,13 +2,14 @@
 
 The send path is layered: a resource method checks its arguments and builds a
 cache key, `ResponseCache.get_or_fetch` serves hits and coalesces identical
-misses, `call_with_retries` repeats failed attempts, and `_attempt` sends one
-request and hands status and body to the pure functions of `_protocol`.
+misses, `call_with_retries` repeats failed attempts, and `Transport.send` sends
+one request and hands status and body to the pure functions of `_protocol`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import copy
+import dataclasses
 import logging
 import os
 import random
@@ -23,9 +24,9 @@ from aiocache.base import BaseCache
 from . import _protocol as protocol
 from ._cache import DEFAULT_TTLS, MemoryCache
 from ._config import Timeout
-from ._errors import APIConnectionError, APITimeoutError, ClientClosedError
 from ._response_cache import CacheStats, ResponseCache
 from ._retry import RetryPolicy, call_with_retries
+from ._transport import Transport
 from ._version import __version__
 from .resources.events import EventsResource
 from .resources.faces import FacesResource
@@ -52,8 +53,9 @@ class NinePicClient:
 
     `api_key`, `org_id` and `base_url` fall back to the environment variables
     `NINEPIC_API_KEY`, `NINEPIC_ORG_ID` and `NINEPIC_BASE_URL`. The aiohttp
-    session is created on first use inside the running loop, or borrowed from
-    `session=` and then left open on `aclose()`.
+    session is created on first use inside the running loop and closed by
+    `aclose()`, or when that loop ends; a session passed as `session=` is
+    borrowed and left open.
 
     `cache` is any aiocache backend (see `memory_cache`, `redis_cache`,
     `memcached_cache`), `None` to turn caching off, or by default a fresh
@@ -61,9 +63,13 @@ class NinePicClient:
     stay fresh (`"faces"`, `"details"`). `cache_lock_lease` turns on a lock in
     a shared backend so that processes missing the same key make one request
     between them; it is the longest wait in seconds for another process's
-    request. `max_concurrency` bounds requests in flight.
+    request.
+
     `max_retries` counts retries after the first attempt of a retryable
-    failure (connection errors, timeouts, 429, 500/502/503/504).
+    failure (connection errors, timeouts, 429, 500/502/503/504); `deadline`
+    bounds a whole call, retries and waits included, in seconds.
+    `max_concurrency` bounds requests in flight and `max_requests_per_second`
+    their rate; waiting for either does not count against `timeout`.
     """
 
     def __init__(
@@ -75,7 +81,9 @@ class NinePicClient:
         cache: BaseCache | None = _DEFAULT_CACHE,
         timeout: Timeout | float | None = None,
         max_retries: int = 2,
+        deadline: float | None = None,
         max_concurrency: int = 16,
+        max_requests_per_second: float | None = None,
         session: aiohttp.ClientSession | None = None,
         max_selfie_bytes: int = protocol.DEFAULT_MAX_SELFIE_BYTES,
         allow_insecure_http: bool = False,
@@ -83,7 +91,7 @@ class NinePicClient:
         cache_ttls: Mapping[str, float] | None = None,
         cache_lock_lease: float | None = None,
     ) -> None:
-        self._api_key = _resolve_api_key(api_key)
+        api_key = _resolve_api_key(api_key)
         self.org_id = _resolve_org_id(org_id)
         self.base_url = protocol.normalize_base_url(
             base_url or os.environ.get("NINEPIC_BASE_URL") or DEFAULT_BASE_URL,
@@ -91,7 +99,7 @@ class NinePicClient:
         )
         self.timeout = Timeout.coerce(timeout)
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self.max_concurrency = protocol.check_positive_int("max_concurrency", max_concurrency)
+        self.deadline = _check_deadline(deadline)
         self.max_selfie_bytes = protocol.check_positive_int("max_selfie_bytes", max_selfie_bytes)
         if cache is _DEFAULT_CACHE:
             cache = MemoryCache()
@@ -103,26 +111,54 @@ class NinePicClient:
         self.cache_ttls: dict[str, float] = {**DEFAULT_TTLS, **_check_ttls(cache_ttls or {})}
 
         self._cache = ResponseCache(cache, lock_lease=cache_lock_lease)
-        self._borrowed_session = session
-        self._session: aiohttp.ClientSession | None = session
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._semaphore: asyncio.Semaphore | None = None
-        self._closed = False
+        self._transport = Transport(
+            base_url=self.base_url,
+            headers={
+                "X-API-Key": api_key,
+                "Accept": "application/json",
+                "User-Agent": f"nine-pic-async/{__version__}",
+            },
+            max_concurrency=protocol.check_positive_int("max_concurrency", max_concurrency),
+            session=session,
+            max_requests_per_second=max_requests_per_second,
+        )
         self._rng = random.Random()
-        self._headers = {
-            "X-API-Key": self._api_key,
-            "Accept": "application/json",
-            "User-Agent": f"nine-pic-async/{__version__}",
-        }
-
         self.faces = FacesResource(self)
         self.events = EventsResource(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> NinePicClient:
+        """Return a view of this client with other retry or time settings, for some calls.
+
+        The view shares the session, the cache and the limits with this client,
+        and closing either closes both. `deadline=None` keeps this client's.
+
+            page = await client.with_options(deadline=5, max_retries=0).faces.get(...)
+        """
+        view = copy.copy(self)
+        if timeout is not None:
+            view.timeout = Timeout.coerce(timeout)
+        if retry_policy is not None:
+            view.retry_policy = retry_policy
+        if max_retries is not None:
+            view.retry_policy = dataclasses.replace(view.retry_policy, max_retries=max_retries)
+        if deadline is not None:
+            view.deadline = _check_deadline(deadline)
+        view.faces = FacesResource(view)
+        view.events = EventsResource(view)
+        return view
 
     def __repr__(self) -> str:
         return f"NinePicClient(org_id={self.org_id}, base_url={self.base_url!r})"
 
     async def __aenter__(self) -> NinePicClient:
-        self._check_open()
+        self._transport.check_open()
         return self
 
     async def __aexit__(
@@ -134,9 +170,14 @@ class NinePicClient:
         await self.aclose()
 
     @property
+    def max_concurrency(self) -> int:
+        """The most requests this client has in flight at once."""
+        return self._transport.max_concurrency
+
+    @property
     def closed(self) -> bool:
         """Whether `aclose()` has been called."""
-        return self._closed
+        return self._transport.closed
 
     @property
     def cache(self) -> BaseCache | None:
@@ -152,15 +193,9 @@ class NinePicClient:
         """Close the session the client created; calling it again does nothing.
 
         A session passed in as `session=` belongs to the caller and stays open.
+        A cache passed in as `cache=` stays open too.
         """
-        if self._closed:
-            return
-        self._closed = True
-        session, self._session = self._session, None
-        if session is not None and session is not self._borrowed_session:
-            await session.close()
-
-    # -- The send path ---------------------------------------------------------------------------
+        await self._transport.aclose()
 
     async def _request(
         self,
@@ -176,77 +211,31 @@ class NinePicClient:
         `form` builds the multipart body anew for every attempt, because a
         `FormData` can be sent only once.
         """
+        self._transport.check_open()
+        deadline_at = time.monotonic() + self.deadline if self.deadline is not None else None
 
         async def attempt() -> T:
-            return await self._attempt(method, path, decoder, params=params, form=form)
-
-        return await call_with_retries(attempt, self.retry_policy, rng=self._rng)
-
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        decoder: protocol.ResponseDecoder[T],
-        *,
-        params: Mapping[str, str | int] | None,
-        form: Callable[[], aiohttp.FormData] | None,
-    ) -> T:
-        session = self._session_for_running_loop()
-        semaphore = self._semaphore
-        assert semaphore is not None
-        data = form() if form is not None else None
-
-        async with semaphore:
-            started = time.perf_counter()
-            try:
-                async with session.request(
-                    method,
-                    self.base_url + path,
-                    params=params,
-                    data=data,
-                    headers=self._headers,
-                    allow_redirects=False,
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-                    retry_after = response.headers.get("Retry-After")
-            except (asyncio.TimeoutError, TimeoutError) as exc:
-                raise APITimeoutError("request timed out", method=method, path=path) from exc
-            except aiohttp.ClientError as exc:
-                raise APIConnectionError(
-                    f"connection failed: {type(exc).__name__}: {exc}", method=method, path=path
-                ) from exc
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        logger.info("%s %s %d %.1fms", method, path, status, elapsed_ms)
-
-        if 200 <= status < 300:
-            return protocol.decode_success(decoder, body, status=status, path=path)
-        raise protocol.status_error(status, body, method=method, path=path, retry_after=retry_after)
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ClientClosedError(
-                "this NinePicClient is closed; create a new one, or keep it open for the "
-                "lifetime of your application"
+            return await self._transport.send(
+                method,
+                path,
+                decoder,
+                params=params,
+                form=form,
+                timeout=self.timeout,
+                deadline=deadline_at,
             )
 
-    def _session_for_running_loop(self) -> aiohttp.ClientSession:
-        self._check_open()
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-            self._semaphore = asyncio.Semaphore(self.max_concurrency)
-        elif self._loop is not loop:
-            raise RuntimeError(
-                "this NinePicClient was first used in another event loop; create one client "
-                "per event loop (for example inside the coroutine passed to asyncio.run)"
-            )
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=self.timeout.to_aiohttp(),
-                connector=aiohttp.TCPConnector(limit=self.max_concurrency),
-            )
-        return self._session
+        return await call_with_retries(
+            attempt, self.retry_policy, rng=self._rng, deadline_at=deadline_at
+        )
+
+
+def _check_deadline(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
+        raise ValueError(f"deadline must be a positive number of seconds or None, got {deadline!r}")
+    return float(deadline)
 
 
 def _check_ttls(ttls: Mapping[str, float]) -> dict[str, float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -71,13 +72,20 @@ def retry_delay(
     return rng.uniform(0.0, ceiling)
 
 
-def _delays(policy: RetryPolicy, rng: random.Random) -> Generator[float, Any, None]:
+def _delays(
+    policy: RetryPolicy, rng: random.Random, deadline_at: float | None
+) -> Generator[float, Any, None]:
     # `backoff` primes the generator with None, then sends each failure's exception.
+    # Returning ends the retries, and backoff raises the failure at hand.
     exc = yield 0.0
     retry_number = 0
     while True:
         retry_number += 1
-        exc = yield retry_delay(policy, retry_number, exc, rng)
+        delay = retry_delay(policy, retry_number, exc, rng)
+        if deadline_at is not None and time.monotonic() + delay >= deadline_at:
+            logger.debug("not retrying %s: the wait would pass the deadline", type(exc).__name__)
+            return
+        exc = yield delay
 
 
 def _log_retry(details: Any) -> None:
@@ -95,11 +103,14 @@ async def call_with_retries(
     policy: RetryPolicy,
     *,
     rng: random.Random | None = None,
+    deadline_at: float | None = None,
 ) -> T:
     """Run `attempt` until it succeeds, fails for good, or the policy runs out.
 
     Each call of `attempt` must build its request afresh (a multipart body
-    cannot be sent twice). Cancellation is never retried or swallowed.
+    cannot be sent twice). No retry starts whose wait would end after
+    `deadline_at` (a `time.monotonic()` instant): the failure at hand is raised
+    instead. Cancellation is never retried or swallowed.
     """
 
     @backoff.on_exception(
@@ -112,6 +123,7 @@ async def call_with_retries(
         logger=None,
         policy=policy,
         rng=rng or random.Random(),
+        deadline_at=deadline_at,
     )
     async def run() -> T:
         return await attempt()

@@ -175,3 +175,31 @@ async def read_selfie_form(request: web.Request) -> SelfieForm:
     except ValueError as exc:
         raise ApiError(400, f"Malformed multipart body: {exc}") from exc
     return SelfieForm(file=file, request_id=request_id)
+
+
+class RequestBody:
+    """The body of one request, read at most once.
+
+    The chaos layer reads a face search upload to build the request identity before the
+    handler runs, and aiohttp can stream a body only once, so both read it through this object.
+    """
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+        self._form: SelfieForm | None = None
+        self._error: ApiError | web.HTTPException | None = None
+
+    async def selfie_form(self) -> SelfieForm:
+        """Return the fields of a multipart face search body, reading it on the first call.
+
+        Raises the same error on every call when the body is malformed or too large.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._form is None:
+            try:
+                self._form = await read_selfie_form(self._request)
+            except (ApiError, web.HTTPException) as exc:
+                self._error = exc
+                raise
+        return self._form

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import hmac
 import http
 import logging
@@ -21,6 +22,15 @@ import msgspec
 from aiohttp import web
 from multidict import CIMultiDict
 
+from ._chaos import (
+    Chaos,
+    ChaosDecision,
+    ChaosLedger,
+    chaos_error_response,
+    rate_limit_response,
+    request_identity,
+    send_truncated,
+)
 from ._data import (
     DEMO_API_KEY,
     DEMO_ORG_ID,
@@ -32,6 +42,8 @@ from ._data import (
 from ._http import (
     FACES_MAX_PAGE_SIZE,
     ApiError,
+    RequestBody,
+    SelfieForm,
     canonical_request_id,
     error_response,
     flat_response,
@@ -94,6 +106,14 @@ class SandboxStats:
     """Requests per route name, including those rejected by auth checks or faults."""
     billable_searches: int = 0
     """Face searches actually computed. A POST with a known ``request_id`` is not counted."""
+    faults: collections.Counter[str] = field(default_factory=collections.Counter)
+    """Injected faults per kind: ``error``, ``drop_before``, ``drop_after``, ``truncate`` and
+    ``rate_limit``, from chaos and from queued faults.
+
+    Each 429 answer of a rate-limit burst counts once. A queued ``Fault`` with status 429 counts
+    as ``rate_limit``, one with another status of 400 or more as ``error`` and one with a lower
+    status as ``status``. Latency and ``Fault.delay`` are not counted.
+    """
 
     @property
     def total_requests(self) -> int:
@@ -111,7 +131,7 @@ class _StoredSearch:
     confidence_percentage: int
 
 
-_Handler = Callable[["Sandbox", web.Request], Awaitable[web.Response]]
+_Handler = Callable[["Sandbox", web.Request, RequestBody], Awaitable[web.Response]]
 
 
 @dataclass(frozen=True)
@@ -121,6 +141,9 @@ class _Route:
     path: str
     """Path below ``API_PREFIX``."""
     handler: _Handler
+    reads_selfie_form: bool = False
+    """Whether the body is a face search upload, whose ``request_id`` or file digest then
+    becomes part of the chaos identity. The body of any other route is not part of it."""
 
 
 class Sandbox:
@@ -130,6 +153,9 @@ class Sandbox:
     ``port=0`` it listens on a free loopback port, which ``base_url`` then contains. With
     ``legacy_flat=True``, Ping and Event Details return the older flat bodies without the
     ``responseType`` envelope.
+
+    ``chaos`` sets the misbehaviour of every route, as ``set_chaos(chaos)`` does, and ``seed``
+    selects which requests it hits: the same seed and the same requests give the same faults.
     """
 
     def __init__(
@@ -140,6 +166,8 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         legacy_flat: bool = False,
+        chaos: Chaos | None = None,
+        seed: int = 0,
     ) -> None:
         self.api_key = api_key
         self.org_id = org_id
@@ -152,6 +180,9 @@ class Sandbox:
         self._faults: dict[str, collections.deque[Fault]] = {
             route.name: collections.deque() for route in _ROUTES
         }
+        self._chaos = chaos
+        self._route_chaos: dict[str, Chaos | None] = {}
+        self._chaos_ledger = ChaosLedger(seed)
         self._catalog: ImageCatalog | None = None
         self._base_url: str | None = None
         self._runner: web.AppRunner | None = None
@@ -161,6 +192,11 @@ class Sandbox:
         self.app[_STATS_KEY] = self.stats
         for route in _ROUTES:
             self.app.router.add_route(route.method, API_PREFIX + route.path, self._bind(route))
+
+    @property
+    def seed(self) -> int:
+        """Seed of the chaos draws, set at construction."""
+        return self._chaos_ledger.seed
 
     @property
     def base_url(self) -> str:
@@ -217,19 +253,44 @@ class Sandbox:
         """Zero the counters in place, so references to ``stats`` stay valid."""
         self.stats.requests.clear()
         self.stats.billable_searches = 0
+        self.stats.faults.clear()
 
     def add_fault(self, route: str, fault: Fault, *, times: int = 1) -> None:
         """Queue ``fault`` for the next ``times`` requests to ``route``.
 
         Each route has its own first-in, first-out queue, and each request takes at most one
-        fault from it.
+        fault from it. A request that takes a queued fault gets no chaos.
         """
-        queue = self._faults.get(route)
-        if queue is None:
-            raise ValueError(f"Unknown route {route!r}: expected one of {sorted(self._faults)}")
+        self._check_route(route)
         if times < 1:
             raise ValueError(f"times must be >= 1, got {times}")
-        queue.extend([fault] * times)
+        self._faults[route].extend([fault] * times)
+
+    def set_chaos(self, chaos: Chaos | None, *, route: str | None = None) -> None:
+        """Set the random misbehaviour of one route, or of every route when ``route`` is None.
+
+        A setting for a route overrides the server-wide one, and ``set_chaos(None, route=...)``
+        turns chaos off for that route only. ``set_chaos(None)`` turns it off everywhere and
+        removes every route setting. Any call ends the rate-limit bursts in progress. The
+        count of earlier attempts per request identity is kept.
+        """
+        if route is None:
+            self._chaos = chaos
+            if chaos is None:
+                self._route_chaos.clear()
+        else:
+            self._check_route(route)
+            self._route_chaos[route] = chaos
+        self._chaos_ledger.end_bursts()
+
+    def chaos_for(self, route: str) -> Chaos | None:
+        """Return the chaos settings that apply to ``route``, or None when it has none."""
+        self._check_route(route)
+        return self._route_chaos.get(route, self._chaos)
+
+    def _check_route(self, route: str) -> None:
+        if route not in self._faults:
+            raise ValueError(f"Unknown route {route!r}: expected one of {sorted(self._faults)}")
 
     def event(self, event_id: int) -> SandboxEvent:
         """Return the live event object, whose fields tests may change."""

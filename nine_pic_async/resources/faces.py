@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Union
 
@@ -19,7 +19,7 @@ import aiohttp
 
 from .. import _protocol as protocol
 from .._models import FaceSearchPage, ImageItem
-from .._pagination import iterate_pages
+from .._pagination import ImageIterator, PageIterator, ProgressCallback, iterate_pages
 
 if TYPE_CHECKING:
     from .._client import NinePicClient
@@ -159,19 +159,24 @@ class FacesResource:
         lifetime = ttl if ttl is not None else client.cache_ttls["faces"]
         return await client._cache.get_or_fetch(key, FaceSearchPage, lifetime, fetch, group=group)
 
-    async def iter_pages(
+    def iter_pages(
         self,
         event_id: int,
         request_id: str | uuid.UUID,
         *,
         page_size: int = PAGE_SIZE,
         start_page: int = 1,
+        concurrency: int | None = None,
         max_pages: int | None = None,
-    ) -> AsyncIterator[FaceSearchPage]:
-        """Yield the pages of a stored search result in order, each through the cache.
+        on_progress: ProgressCallback | None = None,
+    ) -> PageIterator[FaceSearchPage]:
+        """Iterate over the pages of a stored search result, in order, each through the cache.
 
-        Stops after the last page (`has_next_page` false), on an empty page,
-        or after `max_pages` pages. Arguments are checked before the first
+        After the first page, up to `concurrency` pages (default: the client's
+        `max_concurrency`) are fetched at once, and only those are held in
+        memory. The walk stops after the last page (`has_next_page` false), on
+        an empty page, or after `max_pages` pages; `on_progress(done, total)`
+        is called after each page. Arguments are checked here, before any
         request.
         """
         event_id = protocol.check_positive_int("event_id", event_id)
@@ -179,29 +184,47 @@ class FacesResource:
         protocol.check_page(start_page, page_size, max_page_size=protocol.FACES_MAX_PAGE_SIZE)
         if max_pages is not None:
             protocol.check_positive_int("max_pages", max_pages)
+        window = protocol.check_positive_int(
+            "concurrency", concurrency if concurrency is not None else self._client.max_concurrency
+        )
 
         async def fetch_page(number: int) -> FaceSearchPage:
             return await self.get(event_id, request_id, page=number, page_size=page_size)
 
-        async for result_page in iterate_pages(
-            fetch_page, _images_of, start_page=start_page, max_pages=max_pages
-        ):
-            yield result_page
+        return PageIterator(
+            iterate_pages(
+                fetch_page,
+                start_page=start_page,
+                concurrency=window,
+                max_pages=max_pages,
+                on_progress=on_progress,
+            )
+        )
 
-    async def iter_images(
+    def iter_images(
         self,
         event_id: int,
         request_id: str | uuid.UUID,
         *,
         page_size: int = PAGE_SIZE,
+        concurrency: int | None = None,
         max_pages: int | None = None,
-    ) -> AsyncIterator[ImageItem]:
-        """Yield every matched image of a stored search result, page after page."""
-        async for result_page in self.iter_pages(
-            event_id, request_id, page_size=page_size, max_pages=max_pages
-        ):
-            for image in result_page.images:
-                yield image
+        on_progress: ProgressCallback | None = None,
+    ) -> ImageIterator[FaceSearchPage]:
+        """Iterate over every matched image of a stored search result, page after page.
+
+        Pages are fetched as `iter_pages` does. An image repeated at the start
+        of the next page is yielded once.
+        """
+        pages = self.iter_pages(
+            event_id,
+            request_id,
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
+        return ImageIterator(pages.generator)
 
     async def fetch_all(
         self,
@@ -209,19 +232,21 @@ class FacesResource:
         request_id: str | uuid.UUID,
         *,
         page_size: int = PAGE_SIZE,
+        concurrency: int | None = None,
         max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> list[ImageItem]:
-        """Return every matched image of a stored search result as one list."""
-        return [
-            image
-            async for image in self.iter_images(
-                event_id, request_id, page_size=page_size, max_pages=max_pages
-            )
-        ]
-
-
-def _images_of(page: FaceSearchPage) -> tuple[ImageItem, ...]:
-    return page.images
+        """Return every matched image of a stored search result as one list, in page order."""
+        images = self.iter_images(
+            event_id,
+            request_id,
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
+        async with images:
+            return [image async for image in images]
 
 
 async def _read_selfie(selfie: Selfie, max_bytes: int) -> tuple[bytes, str | None]:

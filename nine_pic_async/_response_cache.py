@@ -102,6 +102,8 @@ class ResponseCache:
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._decoders: dict[type[Any], msgspec.msgpack.Decoder[Any]] = {}
         self._failing_since: float | None = None
+        # Per index key: its lock and the number of coroutines using it.
+        self._index_locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
     def snapshot(self) -> CacheStats:
         """Return a copy of the counters."""
@@ -325,17 +327,27 @@ class ResponseCache:
         return removed
 
     async def _add_to_index(self, group: str, key: str, lifetime: int | None) -> None:
-        # A read-modify-write: two processes storing pages of one group at the
-        # same instant can lose one key from the index, which forget() then misses.
+        # A read-modify-write, serialised per group within this process. Two
+        # processes storing pages of one group at the same instant can still lose
+        # one key from the index, which forget() then misses.
         assert self.backend is not None
         index_key = f"{group}:index"
-        keys = await self._read_index(index_key)
-        if key in keys:
-            return
-        keys.append(key)
-        await self.backend.set(
-            index_key, msgspec.msgpack.encode(keys), ttl=lifetime, dumps_fn=_unchanged
-        )
+        entry = self._index_locks.setdefault(index_key, (asyncio.Lock(), [0]))
+        lock, users = entry
+        users[0] += 1
+        try:
+            async with lock:
+                keys = await self._read_index(index_key)
+                if key in keys:
+                    return
+                keys.append(key)
+                await self.backend.set(
+                    index_key, msgspec.msgpack.encode(keys), ttl=lifetime, dumps_fn=_unchanged
+                )
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._index_locks[index_key]
 
     async def _read_index(self, index_key: str) -> list[str]:
         assert self.backend is not None

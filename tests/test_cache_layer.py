@@ -507,3 +507,18 @@ def test_value_larger_than_bound_is_not_stored() -> None:
 
     assert cache.get_nowait("big") is None
     assert cache.stored_bytes == 0
+
+
+async def test_forget_finds_pages_stored_concurrently(
+    sandbox: Sandbox, backend_factory: Callable[[], BaseCache]
+) -> None:
+    async with client_for(sandbox, backend_factory()) as client:
+        page = await client.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["crowd.jpg"], page_size=50)
+        images = await client.faces.fetch_all(
+            DEMO_EVENT_ID, page.request_id, page_size=50, concurrency=19
+        )
+
+        removed = await client.faces.forget(DEMO_EVENT_ID, page.request_id)
+
+    assert len(images) == SAMPLE_MATCHES["crowd.jpg"]
+    assert removed == 20

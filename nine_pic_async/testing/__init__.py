@@ -13,8 +13,36 @@ The sandbox serves Face Search (POST and GET), Event Details and Ping for two ev
 search disabled. The sample selfies in ``SAMPLE_SELFIES`` match exactly ``SAMPLE_MATCHES``
 photos of the demo event, and any other upload matches 1 to 150 photos chosen from its
 SHA-256 hash.
+
+Faults and chaos
+----------------
+
+``Sandbox.add_fault(route, Fault(...))`` queues a one-shot failure for the next request to a
+route. For failures spread over a whole run, pass a ``Chaos`` to ``Sandbox(chaos=...)`` or to
+``Sandbox.set_chaos()``, for every route or for one::
+
+    chaos = Chaos(error_rate=0.1, drop_after_rate=0.05, truncate_rate=0.05, latency=0.01)
+    async with Sandbox(chaos=chaos, seed=7) as sandbox:
+        sandbox.set_chaos(Chaos(rate_limit_rate=0.3), route="faces.get")
+        ...
+        print(sandbox.stats.faults)  # injected faults per kind, e.g. Counter({'error': 12})
+
+Each request meets at most one fault kind. It gets an error status with a JSON, HTML or plain
+text body, a connection closed before or after the request is handled, a 200 whose body is cut
+short, or a burst of 429 responses with ``Retry-After``. The draw depends only on the seed, the
+route, the request (method, path, sorted query, and the ``request_id`` or file of a face
+search upload) and the number of earlier requests with that identity that chaos decided on. So
+a failing test fails again with the same seed, however its concurrent requests interleave, and
+a retry of a request gets a new draw. A queued ``Fault`` takes precedence over chaos, and the
+request that takes it does not count as an attempt. Identical requests in flight at the same
+time differ only in arrival order, so their two outcomes may swap between runs.
+
+aiohttp's client (3.14) retries an idempotent request such as a GET once when the server closes
+the connection without responding, so a dropped GET can reach the server twice and the
+caller may see only the second response.
 """
 
+from ._chaos import Chaos, Fault
 from ._data import (
     DEMO_API_KEY,
     DEMO_EVENT_ID,
@@ -24,7 +52,7 @@ from ._data import (
     SAMPLE_SELFIES,
     SandboxEvent,
 )
-from ._server import Fault, Sandbox, SandboxStats, serve
+from ._server import Sandbox, SandboxStats, serve
 
 __all__ = [
     "DEMO_API_KEY",
@@ -33,6 +61,7 @@ __all__ = [
     "DISABLED_EVENT_ID",
     "SAMPLE_MATCHES",
     "SAMPLE_SELFIES",
+    "Chaos",
     "Fault",
     "Sandbox",
     "SandboxEvent",

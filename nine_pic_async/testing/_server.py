@@ -10,23 +10,24 @@ import asyncio
 import collections
 import hashlib
 import hmac
-import http
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
 from aiohttp import web
-from multidict import CIMultiDict
 
 from ._chaos import (
     Chaos,
     ChaosDecision,
     ChaosLedger,
+    Fault,
     chaos_error_response,
+    drop_connection,
+    fault_response,
+    queued_fault_kind,
     rate_limit_response,
     request_identity,
     send_truncated,
@@ -49,7 +50,6 @@ from ._http import (
     flat_response,
     pagination,
     parse_page_query,
-    read_selfie_form,
     success_response,
     unprocessable,
 )
@@ -66,38 +66,6 @@ UNMATCHED_ROUTE = "unmatched"
 """Route name under which ``SandboxStats.requests`` counts requests that match no route."""
 
 
-@dataclass(frozen=True)
-class Fault:
-    """A failure that the sandbox injects in place of, or after, the normal handling.
-
-    ``status`` returns a response with that status without handling the request.
-    ``drop="before"`` closes the connection without handling the request or responding, so
-    nothing is stored or billed. ``drop="after"`` handles the request fully (a face search is
-    computed, stored and billed) and then closes the connection without sending the response.
-    ``delay`` is the time in seconds to sleep before any of this, and may be used alone to
-    make a request slow.
-    """
-
-    status: int | None = None
-    body: bytes | None = None
-    """Raw body for a ``status`` fault. The default is the JSON error envelope."""
-    content_type: str = "application/json"
-    headers: Mapping[str, str] = field(default_factory=dict)
-    """Extra response headers for a ``status`` fault, e.g. ``{"Retry-After": "1"}``."""
-    drop: Literal["before", "after"] | None = None
-    delay: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.status is not None and not 100 <= self.status <= 599:
-            raise ValueError(f"Fault status must be between 100 and 599, got {self.status}")
-        if self.status is not None and self.drop is not None:
-            raise ValueError("A fault sets either status or drop, not both")
-        if self.drop not in (None, "before", "after"):
-            raise ValueError(f"Fault drop must be 'before', 'after' or None, got {self.drop!r}")
-        if self.delay < 0:
-            raise ValueError(f"Fault delay must be >= 0 seconds, got {self.delay}")
-
-
 @dataclass
 class SandboxStats:
     """Counters of the traffic that reached a sandbox."""
@@ -110,7 +78,7 @@ class SandboxStats:
     """Injected faults per kind: ``error``, ``drop_before``, ``drop_after``, ``truncate`` and
     ``rate_limit``, from chaos and from queued faults.
 
-    Each 429 answer of a rate-limit burst counts once. A queued ``Fault`` with status 429 counts
+    Each 429 response of a rate-limit burst counts once. A queued ``Fault`` with status 429 counts
     as ``rate_limit``, one with another status of 400 or more as ``error`` and one with a lower
     status as ``status``. Latency and ``Fault.delay`` are not counted.
     """
@@ -308,29 +276,22 @@ class Sandbox:
         return endpoint
 
     async def _dispatch(self, route: _Route, request: web.Request) -> web.StreamResponse:
-        """Count the request, apply a queued fault, check the key and org, then run the handler."""
+        """Count the request, then handle it under a queued fault, under chaos or normally."""
         self.stats.requests[route.name] += 1
+        body = RequestBody(request)
         queue = self._faults[route.name]
-        fault = queue.popleft() if queue else None
-        if fault is not None:
-            logger.info(
-                "Sandbox injects a fault (status=%s, drop=%s, delay=%s s) into %s %s",
-                fault.status,
-                fault.drop,
-                fault.delay,
-                request.method,
-                request.path,
-            )
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
-            if fault.drop == "before":
-                return _drop_connection(request)
-            if fault.status is not None:
-                return _fault_response(fault)
+        if queue:
+            return await self._handle_with_fault(route, request, body, queue.popleft())
+        chaos = self._route_chaos.get(route.name, self._chaos)
+        if chaos is not None:
+            return await self._handle_with_chaos(route, request, body, chaos)
+        return await self._handle(route, request, body)
 
+    async def _handle(self, route: _Route, request: web.Request, body: RequestBody) -> web.Response:
+        """Check the key and org, then run the handler, converting its errors to envelopes."""
         try:
             self._check_credentials(request)
-            response = await route.handler(self, request)
+            return await route.handler(self, request, body)
         except ApiError as exc:
             logger.debug(
                 "Sandbox returns %d for %s %s: %s",
@@ -339,18 +300,82 @@ class Sandbox:
                 request.path,
                 exc.message,
             )
-            response = error_response(exc.status, exc.message)
+            return error_response(exc.status, exc.message)
         except web.HTTPException as exc:
             # Raised by aiohttp itself while reading the request. Converted here so that the
             # middleware receives only router errors.
             logger.debug(
                 "Sandbox returns %d for %s %s: %s", exc.status, request.method, request.path, exc
             )
-            response = error_response(exc.status, exc.reason)
+            return error_response(exc.status, exc.reason)
 
-        if fault is not None and fault.drop == "after":
-            return _drop_connection(request)
+    async def _handle_with_fault(
+        self, route: _Route, request: web.Request, body: RequestBody, fault: Fault
+    ) -> web.StreamResponse:
+        logger.info(
+            "Sandbox injects a fault (status=%s, drop=%s, delay=%s s) into %s %s",
+            fault.status,
+            fault.drop,
+            fault.delay,
+            request.method,
+            request.path,
+        )
+        kind = queued_fault_kind(fault)
+        if kind is not None:
+            self.stats.faults[kind] += 1
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.drop == "before":
+            return drop_connection(request)
+        if fault.status is not None:
+            return fault_response(fault)
+
+        response = await self._handle(route, request, body)
+        if fault.drop == "after":
+            return drop_connection(request)
         return response
+
+    async def _handle_with_chaos(
+        self, route: _Route, request: web.Request, body: RequestBody, chaos: Chaos
+    ) -> web.StreamResponse:
+        identity = await self._chaos_identity(route, request, body)
+        decision = self._chaos_ledger.decide(chaos, route.name, identity)
+        if decision.kind is not None:
+            self.stats.faults[decision.kind] += 1
+            _log_chaos(decision, route, request, self.seed)
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+
+        if decision.kind == "drop_before":
+            return drop_connection(request)
+        if decision.kind == "error":
+            return chaos_error_response(decision.status, decision.body_style)
+        if decision.kind == "rate_limit":
+            return rate_limit_response(chaos.retry_after)
+
+        response = await self._handle(route, request, body)
+        if decision.kind == "drop_after":
+            return drop_connection(request)
+        if decision.kind == "truncate":
+            return await send_truncated(request, response, decision.cut)
+        return response
+
+    async def _chaos_identity(self, route: _Route, request: web.Request, body: RequestBody) -> str:
+        """Build the identity under which chaos counts the attempts of a request.
+
+        A face search upload is read here, before the credentials are checked, because its
+        ``request_id`` or file is part of the identity. Reading it stores nothing.
+        """
+        body_key = None
+        if route.reads_selfie_form:
+            try:
+                form = await body.selfie_form()
+            except (ApiError, web.HTTPException):
+                # The handler raises the same error again and responds with it.
+                body_key = "unreadable body"
+            else:
+                body_key = _selfie_form_key(form)
+        return request_identity(request.method, request.path, request.query.items(), body_key)
 
     def _check_credentials(self, request: web.Request) -> None:
         api_key = request.headers.get("X-API-Key")
@@ -402,9 +427,9 @@ class Sandbox:
         )
         return success_response(message, body)
 
-    async def _handle_faces_search(self, request: web.Request) -> web.Response:
+    async def _handle_faces_search(self, request: web.Request, body: RequestBody) -> web.Response:
         event = self._require_selfie_search(request)
-        form = await read_selfie_form(request)
+        form = await body.selfie_form()
         page, page_size, errors = parse_page_query(request.query, max_page_size=FACES_MAX_PAGE_SIZE)
         if form.file is None:
             errors.append("body.file: Field required")
@@ -431,7 +456,7 @@ class Sandbox:
             self.stats.billable_searches += 1
         return self._face_search_response(event.event_id, search, page, page_size)
 
-    async def _handle_faces_get(self, request: web.Request) -> web.Response:
+    async def _handle_faces_get(self, request: web.Request, body: RequestBody) -> web.Response:
         event = self._require_selfie_search(request)
         page, page_size, errors = parse_page_query(request.query, max_page_size=FACES_MAX_PAGE_SIZE)
         if errors:
@@ -444,13 +469,13 @@ class Sandbox:
             )
         return self._face_search_response(event.event_id, search, page, page_size)
 
-    async def _handle_event_details(self, request: web.Request) -> web.Response:
+    async def _handle_event_details(self, request: web.Request, body: RequestBody) -> web.Response:
         event = self._require_event(request)
         if self.legacy_flat:
             return flat_response(event.legacy_details())
         return success_response("Event details", event.details())
 
-    async def _handle_event_ping(self, request: web.Request) -> web.Response:
+    async def _handle_event_ping(self, request: web.Request, body: RequestBody) -> web.Response:
         event = self._require_event(request)
         data = {"status": "ok", "org_id": self.org_id, "event_id": event.event_id}
         if self.legacy_flat:
@@ -459,9 +484,16 @@ class Sandbox:
 
 
 # Adding an endpoint takes one line here and one handler method. The name is what
-# ``SandboxStats.requests`` counts under and what ``Sandbox.add_fault`` accepts.
+# ``SandboxStats.requests`` counts under and what ``Sandbox.add_fault`` and
+# ``Sandbox.set_chaos`` accept.
 _ROUTES: tuple[_Route, ...] = (
-    _Route("faces.search", "POST", _EVENT_PATH + "/faces", Sandbox._handle_faces_search),
+    _Route(
+        "faces.search",
+        "POST",
+        _EVENT_PATH + "/faces",
+        Sandbox._handle_faces_search,
+        reads_selfie_form=True,
+    ),
     _Route("faces.get", "GET", _EVENT_PATH + "/faces/{request_id}", Sandbox._handle_faces_get),
     _Route("events.details", "GET", _EVENT_PATH + "/details", Sandbox._handle_event_details),
     _Route("events.ping", "GET", _EVENT_PATH + "/ping", Sandbox._handle_event_ping),
@@ -494,30 +526,25 @@ async def _count_and_wrap_router_errors(
         return response
 
 
-def _fault_response(fault: Fault) -> web.Response:
-    assert fault.status is not None
-    headers = CIMultiDict(fault.headers)
-    headers.setdefault("Content-Type", fault.content_type)
-    if fault.body is not None:
-        return web.Response(status=fault.status, body=fault.body, headers=headers)
-    try:
-        reason = http.HTTPStatus(fault.status).phrase
-    except ValueError:
-        reason = "Unknown status"
-    envelope = {"responseType": "error", "message": f"{reason} (sandbox fault)", "data": None}
-    return web.Response(status=fault.status, body=msgspec.json.encode(envelope), headers=headers)
+def _selfie_form_key(form: SelfieForm) -> str:
+    """Return the part of a face search upload that identifies it: request_id, else the file."""
+    if form.request_id is not None:
+        return f"request_id:{form.request_id}"
+    if form.file is not None:
+        return f"file-sha256:{hashlib.sha256(form.file).hexdigest()}"
+    return "no file"
 
 
-def _drop_connection(request: web.Request) -> web.Response:
-    """Close the connection so that the client receives no response.
-
-    aiohttp then fails to write the returned response to the closed transport, treats that as
-    a client disconnect and logs it at DEBUG level only.
-    """
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-    return web.Response(status=500)
+def _log_chaos(decision: ChaosDecision, route: _Route, request: web.Request, seed: int) -> None:
+    logger.debug(
+        "Sandbox chaos injects %s into %s %s (route %s, attempt %d, seed %d)",
+        decision.kind,
+        request.method,
+        request.path,
+        route.name,
+        decision.attempt,
+        seed,
+    )
 
 
 async def serve(
@@ -526,11 +553,14 @@ async def serve(
     port: int = 8080,
     api_key: str = DEMO_API_KEY,
     org_id: int = DEMO_ORG_ID,
+    chaos: Chaos | None = None,
+    seed: int = 0,
 ) -> None:
     """Run a sandbox until the calling task is cancelled.
 
     It prints nothing. The listening URL is logged at INFO level on the
-    ``nine_pic_async.testing`` logger.
+    ``nine_pic_async.testing`` logger. ``chaos`` and ``seed`` are passed to ``Sandbox``.
     """
-    async with Sandbox(api_key=api_key, org_id=org_id, host=host, port=port):
+    sandbox = Sandbox(api_key=api_key, org_id=org_id, host=host, port=port, chaos=chaos, seed=seed)
+    async with sandbox:
         await asyncio.get_running_loop().create_future()

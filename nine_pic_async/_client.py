@@ -256,8 +256,11 @@ def _resolve_api_key(api_key: str | None) -> str:
         raise ValueError(
             "api_key is missing: pass api_key= or set the NINEPIC_API_KEY environment variable"
         )
-    if not isinstance(key, str) or any(ch in key for ch in "\r\n\x00"):
-        raise ValueError("api_key must be a str without line breaks or NUL characters")
+    if not isinstance(key, str) or not key.isascii() or not key.isprintable() or key != key.strip():
+        raise ValueError(
+            "api_key must be printable ASCII without surrounding spaces; check for a stray "
+            "space, line break or quote copied with it"
+        )
     return key
 
 

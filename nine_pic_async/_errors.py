@@ -38,7 +38,14 @@ __all__ = [
 
 
 class NinePicError(Exception):
-    """Base class of every error the SDK raises for API or network reasons."""
+    """Base class of every error the SDK raises for API or network reasons.
+
+    `request_id` is set on errors of `faces.search`: the id the failed search
+    was sent with. Pass it as `request_id=` to search again without being
+    billed twice if the server had recorded the search.
+    """
+
+    request_id: str | None = None
 
 
 class ClientClosedError(NinePicError, RuntimeError):

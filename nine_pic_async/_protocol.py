@@ -137,7 +137,15 @@ def normalize_base_url(base_url: str, *, allow_insecure_http: bool = False) -> s
     `https://` is required unless the host is loopback (the sandbox) or the
     caller opted in with `allow_insecure_http` for a private test network.
     """
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
     parts = urlsplit(base_url)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read.
+    except ValueError:
+        raise ValueError(
+            f"base_url has an invalid port (expected 0 to 65535): {base_url!r}"
+        ) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(
             f"base_url must be an absolute http(s) URL such as 'https://api.9pic.ai', "
@@ -332,7 +340,8 @@ def decode_success(decoder: ResponseDecoder[T], body: bytes, *, status: int, pat
     """Decode a 2xx body, or raise `ResponseValidationError` with an excerpt of it."""
     try:
         value, _message = decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than msgspec's recursion limit.
         name = decoder.model.__name__
         raise ResponseValidationError(
             f"response is not a valid {name}: {exc}",
@@ -376,7 +385,7 @@ def status_error(
 def _error_message(body: bytes) -> str:
     try:
         error = _ERROR_DECODER.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         error = None
     if error is not None and error.message:
         return error.message
@@ -384,7 +393,7 @@ def _error_message(body: bytes) -> str:
         return str(error.detail)[:EXCERPT_BYTES]
     if not body.strip():
         return "(empty body)"
-    return f"(non-JSON body) {excerpt(body)}"
+    return f"(no message in body) {excerpt(body)}"
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -412,7 +421,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 def _seconds_until_http_date(value: str, *, now: datetime | None) -> float | None:
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)

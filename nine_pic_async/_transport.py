@@ -116,12 +116,15 @@ class Transport:
         data = form() if form is not None else None
 
         async with semaphore:
+            # aclose() may have run while this request waited for its slot.
+            self.check_open()
             if self._limiter is not None:
                 wait = self._limiter.reserve()
                 if wait > 0:
                     await asyncio.sleep(wait)
             request_timeout = _cap_total(timeout, deadline, method=method, path=path)
             started = time.perf_counter()
+            failure: APIConnectionError | None = None
             try:
                 async with session.request(
                     method,
@@ -136,11 +139,24 @@ class Transport:
                     status = response.status
                     retry_after = response.headers.get("Retry-After")
             except (asyncio.TimeoutError, TimeoutError) as exc:
-                raise APITimeoutError("request timed out", method=method, path=path) from exc
+                failure = APITimeoutError("request timed out", method=method, path=path)
+                failure.__cause__ = exc
+            except aiohttp.ClientResponseError as exc:
+                # Not chained: its request_info holds the request headers, the API key among them.
+                failure = APIConnectionError(
+                    f"invalid response: {type(exc).__name__}: {exc.message}",
+                    method=method,
+                    path=path,
+                )
             except aiohttp.ClientError as exc:
-                raise APIConnectionError(
+                failure = APIConnectionError(
                     f"connection failed: {type(exc).__name__}: {exc}", method=method, path=path
-                ) from exc
+                )
+                failure.__cause__ = exc
+        if failure is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.info("%s %s failed after %.1fms: %s", method, path, elapsed_ms, failure.message)
+            raise failure
         elapsed_ms = (time.perf_counter() - started) * 1000
         logger.info("%s %s %d %.1fms", method, path, status, elapsed_ms)
 

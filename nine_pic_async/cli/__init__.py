@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v",
         "--verbose",
         action="store_true",
-        help="log each HTTP exchange and cache decision to stderr",
+        help="log each HTTP exchange to stderr",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
-    sandbox.add_argument("--port", type=int, default=8080, help="TCP port (default: 8080)")
+    sandbox.add_argument(
+        "--port", type=_port, default=8080, help="TCP port, 0 for any free one (default: 8080)"
+    )
 
     demo = commands.add_parser(
         "demo", help="search the sandbox's demo event with a shipped selfie and page through it"
@@ -98,6 +100,16 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="API root (default: $NINEPIC_BASE_URL or https://api.9pic.ai)",
     )
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: expected 0 to 65535") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: expected 0 to 65535")
+    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -13,7 +14,7 @@ import msgspec
 
 from .._client import NinePicClient
 from .._models import FaceSearchPage
-from ..testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Sandbox, serve
+from ..testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Sandbox
 
 DEMO_SELFIE = "runner.jpg"
 
@@ -26,6 +27,11 @@ async def open_client(args: argparse.Namespace) -> AsyncIterator[NinePicClient]:
         async with NinePicClient(api_key, args.org_id, base_url=args.base_url) as client:
             yield client
         return
+    if args.base_url or args.org_id:
+        raise ValueError(
+            "--base-url and --org-id need an API key (--api-key or NINEPIC_API_KEY); "
+            "without one, the embedded sandbox is used"
+        )
 
     async with Sandbox() as sandbox:
         print(
@@ -75,12 +81,14 @@ async def run_results(args: argparse.Namespace) -> None:
 
 
 async def run_sandbox(args: argparse.Namespace) -> None:
-    print(
-        f"ninepic: sandbox listening on http://{args.host}:{args.port} "
-        f"(API key 'sandbox-key', org_id 903, demo event {DEMO_EVENT_ID}); press Ctrl+C to stop",
-        file=sys.stderr,
-    )
-    await serve(host=args.host, port=args.port)
+    async with Sandbox(host=args.host, port=args.port) as sandbox:
+        print(
+            f"ninepic: sandbox listening on {sandbox.base_url} (API key {sandbox.api_key!r}, "
+            f"org_id {sandbox.org_id}, demo event {DEMO_EVENT_ID}); press Ctrl+C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        await asyncio.get_running_loop().create_future()
 
 
 async def run_demo(args: argparse.Namespace) -> None:

@@ -9,7 +9,10 @@ returns, is cached under `(org_id, event_id, request_id, page, page_size)`.
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
+import stat
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,11 +21,14 @@ from typing import IO, TYPE_CHECKING, Union
 import aiohttp
 
 from .. import _protocol as protocol
+from .._errors import NinePicError, ResponseValidationError
 from .._models import FaceSearchPage, ImageItem
 from .._pagination import ImageIterator, PageIterator, ProgressCallback, iterate_pages
 
 if TYPE_CHECKING:
     from .._client import NinePicClient
+
+logger = logging.getLogger("nine_pic_async")
 
 Selfie = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 """A selfie: a file path, the image's bytes, or a binary file object."""
@@ -85,17 +91,24 @@ class FacesResource:
 
         def form() -> aiohttp.FormData:
             body = aiohttp.FormData()
-            body.add_field("file", data, filename=filename, content_type=content_type)
+            # A stream, not bytes: aiohttp warns about raw bytes over 1 MiB.
+            body.add_field("file", io.BytesIO(data), filename=filename, content_type=content_type)
             body.add_field("request_id", request_id)
             return body
 
         async def fetch() -> FaceSearchPage:
-            return await client._request(
+            result = await client._request(
                 "POST", path, protocol.FACE_PAGE_DECODER, params=params, form=form
             )
+            await self._check_echoed_request_id(event_id, request_id, result, page, page_size, ttl)
+            return result
 
         key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
-        return await self._cached_page(event_id, request_id, key, ttl, fetch)
+        try:
+            return await self._cached_page(event_id, request_id, key, ttl, fetch)
+        except NinePicError as exc:
+            exc.request_id = request_id
+            raise
 
     async def get(
         self,
@@ -132,6 +145,38 @@ class FacesResource:
             return await client._request("GET", path, protocol.FACE_PAGE_DECODER, params=params)
 
         return await self._cached_page(event_id, request_id, key, ttl, fetch)
+
+    async def _check_echoed_request_id(
+        self,
+        event_id: int,
+        request_id: str,
+        result: FaceSearchPage,
+        page: int,
+        page_size: int,
+        ttl: float | None,
+    ) -> None:
+        """Cache the page under the server's `request_id` too when it differs from ours."""
+        try:
+            echoed = protocol.canonical_request_id(result.request_id)
+        except ValueError:
+            raise ResponseValidationError(
+                f"the search response carries an invalid request_id: {result.request_id!r}",
+                status=200,
+                path=protocol.event_path(self._client.org_id, event_id, "faces"),
+                body_excerpt="",
+            ) from None
+        if echoed == request_id:
+            return
+        logger.warning(
+            "the server returned request_id %s for a search sent with request_id %s; it did "
+            "not keep the client's id, so a retried upload of this search may be billed again",
+            echoed,
+            request_id,
+        )
+        key = protocol.faces_page_key(self._client.org_id, event_id, echoed, page, page_size)
+        group = protocol.cache_key(self._client.org_id, event_id, "faces", echoed)
+        lifetime = ttl if ttl is not None else self._client.cache_ttls["faces"]
+        await self._client._cache.store(key, result, lifetime, group=group)
 
     async def forget(self, event_id: int, request_id: str | uuid.UUID) -> int:
         """Remove every cached page of a search result, in every page size; return how many.
@@ -285,5 +330,11 @@ async def _read_selfie(selfie: Selfie, max_bytes: int) -> tuple[bytes, str | Non
 
 
 def _read_head(path: Path, size: int) -> bytes:
+    # Opening a FIFO or a device would block until something writes to it.
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"selfie path is not a regular file: {str(path)[:200]!r}")
     with path.open("rb") as file:
         return file.read(size)

@@ -1,0 +1,269 @@
+"""Hostile responses and awkward input: each ends in a documented error, never a crash or hang."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import msgspec
+import pytest
+from aiocache import SimpleMemoryCache
+from aiocache.serializers import JsonSerializer
+from aiohttp import web
+
+from nine_pic_async import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientClosedError,
+    NinePicClient,
+    ResponseValidationError,
+    RetryPolicy,
+    ServerError,
+    Timeout,
+)
+from nine_pic_async import _protocol as protocol
+from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_SELFIES, Fault, Sandbox
+
+NESTED_JSON = b'{"x":' + b"[" * 2000 + b"]" * 2000 + b"}"
+FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
+
+
+def client_for(sandbox: Sandbox, **options: object) -> NinePicClient:
+    return NinePicClient(
+        sandbox.api_key,
+        sandbox.org_id,
+        base_url=sandbox.base_url,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def exception_chain(exc: BaseException | None) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+# -- Bodies ----------------------------------------------------------------------------------------
+
+
+def test_deeply_nested_success_body_is_validation_error() -> None:
+    with pytest.raises(ResponseValidationError, match="recursion"):
+        protocol.decode_success(protocol.PING_DECODER, NESTED_JSON, status=200, path="/ping")
+
+
+async def test_deeply_nested_error_body_is_retried_server_error(sandbox: Sandbox) -> None:
+    sandbox.add_fault("events.ping", Fault(status=502, body=NESTED_JSON), times=5)
+
+    async with client_for(sandbox, retry_policy=FAST_RETRIES) as client:
+        with pytest.raises(ServerError) as caught:
+            await client.events.ping(DEMO_EVENT_ID)
+
+    assert caught.value.status == 502
+    assert sandbox.stats.requests["events.ping"] == 3
+
+
+def test_retry_after_with_huge_year_is_ignored() -> None:
+    value = "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"
+
+    assert protocol.parse_retry_after(value) is None
+
+
+@pytest.fixture
+async def garbage_server() -> AsyncIterator[str]:
+    """Yield the base URL of a server that answers every request with a malformed response."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HELLO\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+    await server.wait_closed()
+
+
+async def test_malformed_response_error_never_holds_the_key(garbage_server: str) -> None:
+    secret = "secret-key-0123456789"
+    async with NinePicClient(secret, 903, base_url=garbage_server, max_retries=0) as client:
+        with pytest.raises(APIConnectionError) as caught:
+            await client.events.ping(DEMO_EVENT_ID)
+
+    chain = exception_chain(caught.value)
+    assert all(secret not in repr(exc) for exc in chain)
+    assert all(secret not in str(exc) for exc in chain)
+    assert all(secret not in repr(vars(exc)) for exc in chain)
+
+
+# -- The session -----------------------------------------------------------------------------------
+
+
+async def test_aclose_while_waiting_for_a_slot_raises_closed_error(sandbox: Sandbox) -> None:
+    sandbox.add_fault("events.details", Fault(delay=0.3))
+    client = client_for(sandbox, max_concurrency=1, cache=None)
+    first = asyncio.create_task(client.events.details(DEMO_EVENT_ID))
+    second = asyncio.create_task(client.events.details(DEMO_EVENT_ID))
+    await asyncio.sleep(0.1)
+
+    await client.aclose()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+
+    assert isinstance(results[1], ClientClosedError)
+
+
+async def test_borrowed_session_without_timeout_still_times_out(sandbox: Sandbox) -> None:
+    sandbox.add_fault("events.ping", Fault(delay=3.0))
+
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session,
+        client_for(sandbox, session=session, timeout=Timeout(total=0.3), max_retries=0) as client,
+    ):
+        with pytest.raises(APITimeoutError):
+            await asyncio.wait_for(client.events.ping(DEMO_EVENT_ID), timeout=5)
+
+
+async def test_failed_exchange_is_logged(
+    garbage_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="nine_pic_async")
+
+    async with NinePicClient("k", 903, base_url=garbage_server, max_retries=0) as client:
+        with pytest.raises(APIConnectionError):
+            await client.events.ping(DEMO_EVENT_ID)
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("GET /api/v1/ext/903/event/456/ping failed after" in line for line in lines)
+
+
+# -- Selfies ---------------------------------------------------------------------------------------
+
+
+async def test_large_selfie_uploads_without_warning(sandbox: Sandbox) -> None:
+    selfie = b"\xff\xd8\xff\xe0" + bytes(1_200_000)
+
+    async with client_for(sandbox) as client:
+        page = await client.faces.search(DEMO_EVENT_ID, selfie)
+
+    assert page.pagination.total > 0
+    assert sandbox.stats.billable_searches == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+async def test_fifo_selfie_is_rejected_without_blocking(sandbox: Sandbox, tmp_path: Path) -> None:
+    fifo = tmp_path / "selfie.jpg"
+    os.mkfifo(fifo)
+
+    async with client_for(sandbox) as client:
+        with pytest.raises(ValueError, match="not a regular file"):
+            await asyncio.wait_for(client.faces.search(DEMO_EVENT_ID, fifo), timeout=5)
+
+    assert sandbox.stats.total_requests == 0
+
+
+# -- request_id ----------------------------------------------------------------------------------
+
+
+async def test_failed_search_error_carries_its_request_id(sandbox: Sandbox) -> None:
+    sandbox.add_fault("faces.search", Fault(drop="after"))
+
+    async with client_for(sandbox, max_retries=0) as client:
+        with pytest.raises(APIConnectionError) as caught:
+            await client.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["runner.jpg"])
+        request_id = caught.value.request_id
+        assert request_id is not None
+        page = await client.faces.search(
+            DEMO_EVENT_ID, SAMPLE_SELFIES["runner.jpg"], request_id=request_id
+        )
+
+    assert page.request_id == request_id
+    assert sandbox.stats.requests["faces.search"] == 2
+    assert sandbox.stats.billable_searches == 1
+
+
+@pytest.fixture
+async def forgetful_server() -> AsyncIterator[tuple[str, list[str]]]:
+    """Yield a server that ignores the client's request_id, and the paths it was asked for."""
+    own_id = "0b0b0b0b-0000-4000-8000-000000000000"
+    paths: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        paths.append(request.path)
+        data = {
+            "request_id": own_id,
+            "images": [{"image_id": "a", "img_url": "http://127.0.0.1/a.jpg"}],
+            "pagination": {
+                "total": 1,
+                "currentPage": 1,
+                "totalPages": 1,
+                "hasNextPage": False,
+                "hasPreviousPage": False,
+                "page_size": 32,
+            },
+        }
+        body = {"responseType": "success", "message": "ok", "data": data}
+        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}", paths
+    await runner.cleanup()
+
+
+async def test_server_that_ignores_request_id_is_read_from_cache(
+    forgetful_server: tuple[str, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    base_url, paths = forgetful_server
+
+    async with NinePicClient("k", 903, base_url=base_url) as client:
+        page = await client.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["runner.jpg"])
+        again = await client.faces.get(DEMO_EVENT_ID, page.request_id)
+
+    assert page.request_id == "0b0b0b0b-0000-4000-8000-000000000000"
+    assert again == page
+    assert len(paths) == 1
+    assert any("may be billed again" in record.getMessage() for record in caplog.records)
+
+
+# -- Configuration -------------------------------------------------------------------------------
+
+
+async def test_aiocache_backend_with_json_serializer_caches(sandbox: Sandbox) -> None:
+    cache = SimpleMemoryCache(serializer=JsonSerializer())
+
+    async with client_for(sandbox, cache=cache) as client:
+        for _ in range(3):
+            await client.events.details(DEMO_EVENT_ID)
+
+    assert sandbox.stats.requests["events.details"] == 1
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:abc", "http://127.0.0.1:99999"])
+def test_invalid_port_in_base_url_is_rejected(url: str) -> None:
+    with pytest.raises(ValueError, match="invalid port"):
+        NinePicClient("k", 1, base_url=url)
+
+
+@pytest.mark.parametrize("key", ["key\x0b", "key\n", "clé", " "])
+def test_api_key_with_unprintable_characters_is_rejected(key: str) -> None:
+    with pytest.raises(ValueError, match="printable ASCII without surrounding spaces"):
+        NinePicClient(key, 1)
+
+
+def test_request_id_error_default_is_none() -> None:
+    error = ServerError("x", status=500, method="GET", path="/x")
+
+    assert error.request_id is None
+    assert str(uuid.UUID(int=0)) not in str(error)

@@ -14,66 +14,18 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 
+from benchmarks._support import free_port, measure, process_on_port, sandbox_command
 from nine_pic_async import NinePicClient, memcached_cache, memory_cache, redis_cache
 from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_SELFIES
 
 PAGE_SIZE = 100
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def process_on_port(command: list[str], port: int) -> Iterator[None]:
-    """Run `command` until the block ends; wait until it accepts connections on `port`."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{command[0]} did not start on port {port}") from None
-                time.sleep(0.05)
-        yield
-    finally:
-        process.kill()
-        process.wait()
-
-
-async def measure(
-    cases: dict[str, Callable[[], Awaitable[object]]], *, rounds: int, calls: int
-) -> dict[str, list[float]]:
-    """Return, per case, the mean seconds per call of each round; cases alternate each round."""
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for round_number in range(rounds):
-        order = list(cases.items())
-        if round_number % 2:
-            order.reverse()
-        for name, call in order:
-            started = time.perf_counter()
-            for _ in range(calls):
-                await call()
-            samples[name].append((time.perf_counter() - started) / calls)
-    return samples
 
 
 async def run(quick: bool) -> dict[str, Any]:
@@ -81,15 +33,7 @@ async def run(quick: bool) -> dict[str, Any]:
     sandbox_port = free_port()
     base_url = f"http://127.0.0.1:{sandbox_port}"
     stack: list[Any] = []
-    sandbox_command = [
-        sys.executable,
-        "-m",
-        "nine_pic_async",
-        "sandbox",
-        "--port",
-        str(sandbox_port),
-    ]
-    with process_on_port(sandbox_command, sandbox_port):
+    with process_on_port(sandbox_command(sandbox_port), sandbox_port):
         backends: dict[str, BaseCache] = {
             "memory (MemoryCache)": memory_cache(),
             "aiocache SimpleMemoryCache": SimpleMemoryCache(),

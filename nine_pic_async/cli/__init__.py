@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--port", type=_port, default=8080, help="TCP port, 0 for any free one (default: 8080)"
     )
+    sandbox.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="delay added to every response, in seconds (default: 0)",
+    )
 
     demo = commands.add_parser(
         "demo", help="search the sandbox's demo event with a shipped selfie and page through it"

@@ -14,7 +14,7 @@ import msgspec
 
 from .._client import NinePicClient
 from .._models import FaceSearchPage
-from ..testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Sandbox
+from ..testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Chaos, Sandbox
 
 DEMO_SELFIE = "runner.jpg"
 
@@ -81,7 +81,8 @@ async def run_results(args: argparse.Namespace) -> None:
 
 
 async def run_sandbox(args: argparse.Namespace) -> None:
-    async with Sandbox(host=args.host, port=args.port) as sandbox:
+    chaos = Chaos(latency=args.latency) if args.latency else None
+    async with Sandbox(host=args.host, port=args.port, chaos=chaos) as sandbox:
         print(
             f"ninepic: sandbox listening on {sandbox.base_url} (API key {sandbox.api_key!r}, "
             f"org_id {sandbox.org_id}, demo event {DEMO_EVENT_ID}); press Ctrl+C to stop",

@@ -69,7 +69,8 @@ class NinePicClient:
     failure (connection errors, timeouts, 429, 500/502/503/504); `deadline`
     bounds a whole call, retries and waits included, in seconds.
     `max_concurrency` bounds requests in flight and `max_requests_per_second`
-    their rate; waiting for either does not count against `timeout`.
+    their rate; waiting for either does not count against `timeout`. A response
+    body over `max_response_bytes` raises `ResponseValidationError` unread.
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class NinePicClient:
         max_requests_per_second: float | None = None,
         session: aiohttp.ClientSession | None = None,
         max_selfie_bytes: int = protocol.DEFAULT_MAX_SELFIE_BYTES,
+        max_response_bytes: int = protocol.DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
         retry_policy: RetryPolicy | None = None,
         cache_ttls: Mapping[str, float] | None = None,
@@ -121,6 +123,9 @@ class NinePicClient:
             max_concurrency=protocol.check_positive_int("max_concurrency", max_concurrency),
             session=session,
             max_requests_per_second=max_requests_per_second,
+            max_response_bytes=protocol.check_positive_int(
+                "max_response_bytes", max_response_bytes
+            ),
         )
         self._rng = random.Random()
         self.faces = FacesResource(self)

@@ -46,6 +46,9 @@ FACES_MAX_PAGE_SIZE = 100
 # Selfies larger than this are refused before upload; the docs recommend 5 MB at most.
 DEFAULT_MAX_SELFIE_BYTES = 5 * 1024 * 1024
 
+# A page of 100 images is about 30 KB; a body far larger is not a 9Pic response.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
 JPEG_SIGNATURE = b"\xff\xd8\xff"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -16,7 +16,12 @@ import aiohttp
 
 from . import _protocol as protocol
 from ._config import Timeout
-from ._errors import APIConnectionError, APITimeoutError, ClientClosedError
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientClosedError,
+    ResponseValidationError,
+)
 
 T = TypeVar("T")
 
@@ -66,8 +71,10 @@ class Transport:
         max_concurrency: int,
         session: aiohttp.ClientSession | None,
         max_requests_per_second: float | None,
+        max_response_bytes: int,
     ) -> None:
         self.base_url = base_url
+        self.max_response_bytes = max_response_bytes
         self.max_concurrency = max_concurrency
         self.closed = False
         self._headers = dict(headers)
@@ -135,7 +142,7 @@ class Transport:
                     allow_redirects=False,
                     timeout=request_timeout,
                 ) as response:
-                    body = await response.read()
+                    body = await _read_capped(response, self.max_response_bytes, path)
                     status = response.status
                     retry_after = response.headers.get("Retry-After")
             except (asyncio.TimeoutError, TimeoutError) as exc:
@@ -213,6 +220,31 @@ class Transport:
             if self._session is session:
                 self._session = None
             await session.close()
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int, path: str) -> bytes:
+    """Read a response body, or raise `ResponseValidationError` once it passes `limit` bytes."""
+    declared = response.content_length
+    if declared is not None and declared <= limit:
+        return await response.read()
+
+    chunks: list[bytes] = []
+    size = 0
+    if declared is None:
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > limit:
+                break
+    if declared is not None or size > limit:
+        head = b"".join(chunks)[: protocol.EXCERPT_BYTES]
+        raise ResponseValidationError(
+            f"response body is over the client's max_response_bytes of {limit} bytes",
+            status=response.status,
+            path=path,
+            body_excerpt=protocol.excerpt(head),
+        )
+    return b"".join(chunks)
 
 
 def _cap_total(

@@ -25,7 +25,22 @@ from ._errors import (
     ServerError,
     UnprocessableEntityError,
 )
-from ._models import EventDetails, FaceSearchPage, ImageItem, Pagination, Ping
+from ._models import (
+    EventDetails,
+    EventListItem,
+    EventListPage,
+    FaceSearchPage,
+    FailedLink,
+    ImageItem,
+    ImagePage,
+    OriginalLink,
+    OriginalLinksPage,
+    Pagination,
+    Ping,
+    TimelineDay,
+    TimelineDays,
+    TimelineHour,
+)
 from ._response_cache import CacheStats
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -41,12 +56,18 @@ __all__ = [
     "CacheStats",
     "ClientClosedError",
     "EventDetails",
+    "EventListItem",
+    "EventListPage",
     "FaceSearchPage",
+    "FailedLink",
     "ImageItem",
+    "ImagePage",
     "MemoryCache",
     "NinePicClient",
     "NinePicError",
     "NotFoundError",
+    "OriginalLink",
+    "OriginalLinksPage",
     "Pagination",
     "PermissionDeniedError",
     "Ping",
@@ -54,6 +75,9 @@ __all__ = [
     "ResponseValidationError",
     "RetryPolicy",
     "ServerError",
+    "TimelineDay",
+    "TimelineDays",
+    "TimelineHour",
     "Timeout",
     "UnprocessableEntityError",
     "__version__",

@@ -24,10 +24,15 @@ from aiocache.serializers import BaseSerializer, NullSerializer
 __all__ = ["DEFAULT_TTLS", "BytesSerializer", "MemoryCache", "estimate_size"]
 
 # Seconds an entry stays fresh, per endpoint. A face search result never
-# changes once computed; event details may be edited by the organiser.
+# changes once computed; events, galleries and BIB tags change while an event
+# is being processed. Presigned download links are never cached.
 DEFAULT_TTLS: dict[str, float] = {
     "faces": 24 * 3600.0,
     "details": 60.0,
+    "events": 60.0,
+    "images": 60.0,
+    "bibs": 60.0,
+    "timeline": 60.0,
 }
 
 # Python objects of a decoded model take about 1.85x the bytes of its msgpack

@@ -30,6 +30,9 @@ from ._transport import Transport
 from ._version import __version__
 from .resources.events import EventsResource
 from .resources.faces import FacesResource
+from .resources.originals import OriginalsResource
+from .resources.photos import BibsResource, PhotosResource
+from .resources.timeline import TimelineResource
 
 __all__ = ["DEFAULT_BASE_URL", "NinePicClient"]
 
@@ -128,8 +131,7 @@ class NinePicClient:
             ),
         )
         self._rng = random.Random()
-        self.faces = FacesResource(self)
-        self.events = EventsResource(self)
+        self._bind_resources()
 
     def with_options(
         self,
@@ -155,9 +157,16 @@ class NinePicClient:
             view.retry_policy = dataclasses.replace(view.retry_policy, max_retries=max_retries)
         if deadline is not None:
             view.deadline = _check_deadline(deadline)
-        view.faces = FacesResource(view)
-        view.events = EventsResource(view)
+        view._bind_resources()
         return view
+
+    def _bind_resources(self) -> None:
+        self.faces = FacesResource(self)
+        self.events = EventsResource(self)
+        self.photos = PhotosResource(self)
+        self.bibs = BibsResource(self)
+        self.originals = OriginalsResource(self)
+        self.timeline = TimelineResource(self)
 
     def __repr__(self) -> str:
         return f"NinePicClient(org_id={self.org_id}, base_url={self.base_url!r})"
@@ -210,6 +219,7 @@ class NinePicClient:
         *,
         params: Mapping[str, str | int] | None = None,
         form: Callable[[], aiohttp.FormData] | None = None,
+        json_body: bytes | None = None,
     ) -> T:
         """Send a request with retries and return the decoded success body.
 
@@ -228,6 +238,7 @@ class NinePicClient:
                 form=form,
                 timeout=self.timeout,
                 deadline=deadline_at,
+                json_body=json_body,
             )
 
         return await call_with_retries(

@@ -12,10 +12,19 @@ import msgspec
 
 __all__ = [
     "EventDetails",
+    "EventListItem",
+    "EventListPage",
     "FaceSearchPage",
+    "FailedLink",
     "ImageItem",
+    "ImagePage",
+    "OriginalLink",
+    "OriginalLinksPage",
     "Pagination",
     "Ping",
+    "TimelineDay",
+    "TimelineDays",
+    "TimelineHour",
 ]
 
 
@@ -83,3 +92,84 @@ class Ping(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     org_id: int
     event_id: int
+
+
+class ImagePage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of event photos: the gallery, a BIB search or a timeline window."""
+
+    images: tuple[ImageItem, ...]
+    pagination: Pagination
+    message: str | None = None
+
+
+class EventListItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An event of the organisation. `cover_image` may be a URL or a path."""
+
+    event_id: int
+    event_name: str | None = None
+    event_slug: str | None = None
+    event_date: str | None = None
+    status: str | None = None
+    cover_image: str | None = None
+
+
+class EventListPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of the organisation's events."""
+
+    events: tuple[EventListItem, ...]
+    pagination: Pagination
+    message: str | None = None
+
+
+class OriginalLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A presigned link to an original photo; it expires about an hour after it is issued."""
+
+    url: str
+    filename: str
+
+
+class FailedLink(msgspec.Struct, frozen=True, kw_only=True):
+    """An image whose presigned link could not be generated, and why."""
+
+    image_id: str
+    error: str | None = None
+    path: str | None = None
+
+
+class OriginalLinksPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of presigned links to originals, with the images that failed.
+
+    `identifier` is the BIB or `request_id` asked for, and `None` for a list of
+    image ids. `message` explains an empty result.
+    """
+
+    presigned_urls: tuple[OriginalLink, ...]
+    failed_urls: tuple[FailedLink, ...] = ()
+    pagination: Pagination
+    total_images: int = 0
+    successful_count: int = 0
+    failed_count: int = 0
+    identifier: str | None = None
+    message: str | None = None
+
+
+class TimelineHour(msgspec.Struct, frozen=True, kw_only=True):
+    """The number of photos captured in one UTC hour (0 to 23) of a day."""
+
+    hour: int
+    count: int
+
+
+class TimelineDay(msgspec.Struct, frozen=True, kw_only=True):
+    """The photos captured on one UTC calendar day (`YYYY-MM-DD`), by hour."""
+
+    date: str
+    total: int
+    hours: tuple[TimelineHour, ...] = ()
+
+
+class TimelineDays(msgspec.Struct, frozen=True, kw_only=True):
+    """The days, ascending, on which the event's timestamped photos were captured."""
+
+    days: tuple[TimelineDay, ...]
+    message: str | None = None

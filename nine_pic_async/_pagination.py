@@ -20,9 +20,9 @@ from types import TracebackType
 from typing import Generic, Protocol, TypeVar
 
 from ._errors import ResponseValidationError
-from ._models import ImageItem, Pagination
+from ._models import Pagination
 
-__all__ = ["ImageIterator", "PageIterator", "iterate_pages"]
+__all__ = ["ItemIterator", "PageIterator", "iterate_pages"]
 
 # A walk that has not ended after this many pages is treated as a server bug.
 SAFETY_MAX_PAGES = 10_000
@@ -32,11 +32,9 @@ class PageLike(Protocol):
     @property
     def pagination(self) -> Pagination: ...
 
-    @property
-    def images(self) -> Sequence[ImageItem]: ...
-
 
 P = TypeVar("P", bound=PageLike)
+T = TypeVar("T")
 ProgressCallback = Callable[[int, int], object]
 """Called as `on_progress(pages_done, pages_total)` after each page; the total may grow."""
 
@@ -75,42 +73,51 @@ class PageIterator(_ClosingIterator[P]):
         return self
 
 
-class ImageIterator(_ClosingIterator[P]):
-    """An async iterator over the images of a result, page after page.
+class ItemIterator(_ClosingIterator[P], Generic[P, T]):
+    """An async iterator over the items of a result (images, events, links), page after page.
 
-    An image that appears again on the next page, because the result grew and
-    shifted while it was being read, is yielded once.
+    An item that appears again at the start of the next page, because the
+    result grew and shifted while it was being read, is yielded once.
     """
 
-    def __init__(self, generator: AsyncGenerator[P, None]) -> None:
+    def __init__(
+        self,
+        generator: AsyncGenerator[P, None],
+        items: Callable[[P], Sequence[T]],
+        key: Callable[[T], object],
+    ) -> None:
         super().__init__(generator)
-        self._buffer: Sequence[ImageItem] = ()
+        self._items = items
+        self._key = key
+        self._buffer: Sequence[T] = ()
         self._position = 0
-        self._previous_ids: set[str] = set()
-        self._current_ids: set[str] = set()
+        self._previous_keys: set[object] = set()
+        self._current_keys: set[object] = set()
 
-    def __aiter__(self) -> ImageIterator[P]:
+    def __aiter__(self) -> ItemIterator[P, T]:
         return self
 
-    async def __anext__(self) -> ImageItem:
+    async def __anext__(self) -> T:
         while True:
             while self._position < len(self._buffer):
-                image = self._buffer[self._position]
+                item = self._buffer[self._position]
                 self._position += 1
-                if image.image_id in self._previous_ids:
+                key = self._key(item)
+                if key in self._previous_keys:
                     continue
-                self._current_ids.add(image.image_id)
-                return image
+                self._current_keys.add(key)
+                return item
             page = await self.generator.__anext__()
-            self._previous_ids, self._current_ids = self._current_ids, set()
-            self._buffer, self._position = page.images, 0
+            self._previous_keys, self._current_keys = self._current_keys, set()
+            self._buffer, self._position = self._items(page), 0
 
-    async def __aenter__(self) -> ImageIterator[P]:
+    async def __aenter__(self) -> ItemIterator[P, T]:
         return self
 
 
 async def iterate_pages(
     fetch_page: Callable[[int], Awaitable[P]],
+    items: Callable[[P], Sequence[object]],
     *,
     start_page: int = 1,
     concurrency: int = 1,
@@ -120,8 +127,8 @@ async def iterate_pages(
     """Yield pages from `start_page` on, in order, until the result ends.
 
     The walk stops after a page whose `has_next_page` is false, whose number
-    reaches `total_pages`, or that holds no images, and after `max_pages`
-    pages. A page that repeats the images of the one before, or whose
+    reaches `total_pages`, or whose `items` are empty, and after `max_pages`
+    pages. A page that repeats the items of the one before, or whose
     `current_page` is not the page requested, raises `ResponseValidationError`
     instead of looping; so does a walk past 10,000 pages without `max_pages`.
     """
@@ -130,7 +137,7 @@ async def iterate_pages(
     pages_done = 1
     _report(on_progress, pages_done, start_page, page)
     yield page
-    if _is_last(page, start_page) or pages_done >= limit:
+    if _is_last(page, items(page), start_page) or pages_done >= limit:
         return
 
     planned_last = max(page.pagination.total_pages, start_page + 1)
@@ -151,17 +158,18 @@ async def iterate_pages(
                 next_to_schedule = number + 1
 
             previous, page = page, await pending.pop(number)
-            if page.images and page.pagination.current_page != number:
+            page_items = items(page)
+            if page_items and page.pagination.current_page != number:
                 raise _walk_error(
                     f"page {number} was requested, page {page.pagination.current_page} returned"
                 )
-            if page.images and page.images == previous.images:
-                raise _walk_error(f"page {number} repeats the images of page {number - 1}")
+            if page_items and page_items == items(previous):
+                raise _walk_error(f"page {number} repeats the items of page {number - 1}")
             pages_done += 1
             planned_last = max(planned_last, page.pagination.total_pages)
             _report(on_progress, pages_done, start_page, page)
             yield page
-            if _is_last(page, number) or pages_done >= limit:
+            if _is_last(page, page_items, number) or pages_done >= limit:
                 return
             number += 1
     finally:
@@ -171,9 +179,9 @@ async def iterate_pages(
             await asyncio.gather(*pending.values(), return_exceptions=True)
 
 
-def _is_last(page: PageLike, number: int) -> bool:
+def _is_last(page: PageLike, page_items: Sequence[object], number: int) -> bool:
     info = page.pagination
-    return not info.has_next_page or number >= info.total_pages or not page.images
+    return not info.has_next_page or number >= info.total_pages or not page_items
 
 
 def _report(on_progress: ProgressCallback | None, done: int, start_page: int, page: P) -> None:

@@ -33,7 +33,17 @@ from ._errors import (
     ServerError,
     UnprocessableEntityError,
 )
-from ._models import EventDetails, FaceSearchPage, ImageItem, Pagination, Ping
+from ._models import (
+    EventDetails,
+    EventListPage,
+    FaceSearchPage,
+    ImageItem,
+    ImagePage,
+    OriginalLinksPage,
+    Pagination,
+    Ping,
+    TimelineDays,
+)
 
 T = TypeVar("T")
 
@@ -319,9 +329,63 @@ class FacePageDecoder(ResponseDecoder[FaceSearchPage]):
         return page, envelope.message
 
 
+class _LegacyImagePage(msgspec.Struct, kw_only=True):
+    images: tuple[_LegacyImageItem, ...]
+    pagination: Pagination
+
+
+class EnvelopeMessageDecoder(ResponseDecoder[T]):
+    """A decoder that copies the envelope's `message` into the payload's `message` field."""
+
+    def decode(self, body: bytes) -> tuple[T, str | None]:
+        value, message = super().decode(body)
+        if message is not None:
+            value = msgspec.structs.replace(value, message=message)  # type: ignore[type-var]
+        return value, message
+
+
+class ImagePageDecoder(EnvelopeMessageDecoder[ImagePage]):
+    """The decoder of photo pages, which also reads the misspelt image keys of older bodies."""
+
+    def __init__(self) -> None:
+        super().__init__(ImagePage)
+        self._legacy = msgspec.json.Decoder(Envelope[_LegacyImagePage])
+
+    def decode(self, body: bytes) -> tuple[ImagePage, str | None]:
+        if not any(key in body for key in _LEGACY_IMAGE_KEYS):
+            return super().decode(body)
+
+        envelope = self._legacy.decode(body)
+        if envelope.data is None:
+            raise msgspec.ValidationError("Expected `object` for `$.data`, got `null`")
+        page = ImagePage(
+            images=tuple(image.to_image() for image in envelope.data.images),
+            pagination=envelope.data.pagination,
+            message=envelope.message,
+        )
+        return page, envelope.message
+
+
 FACE_PAGE_DECODER = FacePageDecoder()
+IMAGE_PAGE_DECODER = ImagePageDecoder()
 EVENT_DETAILS_DECODER = ResponseDecoder(EventDetails)
+EVENT_LIST_DECODER = EnvelopeMessageDecoder(EventListPage)
+ORIGINAL_LINKS_DECODER = ResponseDecoder(OriginalLinksPage)
+TIMELINE_DAYS_DECODER = EnvelopeMessageDecoder(TimelineDays)
 PING_DECODER = ResponseDecoder(Ping)
+
+EVENTS_DEFAULT_PAGE_SIZE = 10
+ORIGINALS_DEFAULT_PAGE_SIZE = 30
+ORIGINALS_MAX_PAGE_SIZE = 60
+IMAGES_DEFAULT_PAGE_SIZE = 32
+IMAGES_MAX_PAGE_SIZE = 100
+
+
+def org_cache_key(org_id: int, endpoint: str, *parts: object) -> str:
+    """Return the cache key of an organisation-level response, such as the event list."""
+    tail = ":".join(str(part) for part in parts)
+    return f"{CACHE_KEY_PREFIX}:{org_id}:-:{endpoint}:{tail}"
+
 
 _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
     400: BadRequestError,

@@ -78,6 +78,7 @@ class Transport:
         self.max_concurrency = max_concurrency
         self.closed = False
         self._headers = dict(headers)
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._borrowed_session = session
         self._session: aiohttp.ClientSession | None = session
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -110,6 +111,7 @@ class Transport:
         form: Callable[[], aiohttp.FormData] | None,
         timeout: Timeout,
         deadline: float | None,
+        json_body: bytes | None = None,
     ) -> T:
         """Send one request and return its decoded success body, or raise its error.
 
@@ -120,7 +122,8 @@ class Transport:
         session = await self._session_for_running_loop()
         semaphore = self._semaphore
         assert semaphore is not None
-        data = form() if form is not None else None
+        data: aiohttp.FormData | bytes | None = form() if form is not None else json_body
+        headers = self._headers if json_body is None else self._json_headers
 
         async with semaphore:
             # aclose() may have run while this request waited for its slot.
@@ -138,7 +141,7 @@ class Transport:
                     self.base_url + path,
                     params=params,
                     data=data,
-                    headers=self._headers,
+                    headers=headers,
                     allow_redirects=False,
                     timeout=request_timeout,
                 ) as response:

@@ -432,7 +432,7 @@ async def test_redis_entry_expires_with_ttl(sandbox: Sandbox, redis_url: str) ->
     assert sandbox.stats.requests["events.details"] == 2
 
 
-@pytest.mark.parametrize("ttls", [{"faces": 0}, {"details": -1}, {"bibs": 10}, {"faces": True}])
+@pytest.mark.parametrize("ttls", [{"faces": 0}, {"details": -1}, {"gallery": 10}, {"faces": True}])
 def test_invalid_cache_ttls_are_rejected(ttls: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="cache_ttls"):
         NinePicClient("k", 1, cache_ttls=ttls)

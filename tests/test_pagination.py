@@ -268,7 +268,7 @@ async def test_repeated_page_is_an_error(paged: PagedServer) -> None:
     paged.repeat_first_page = True
 
     async with client_of(paged) as client:
-        with pytest.raises(ResponseValidationError, match="repeats the images of page 1"):
+        with pytest.raises(ResponseValidationError, match="repeats the items of page 1"):
             await client.faces.fetch_all(DEMO_EVENT_ID, REQUEST_ID, page_size=10)
 
 

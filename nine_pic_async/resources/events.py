@@ -1,14 +1,21 @@
-"""`client.events`: event details (with the search feature flags) and ping."""
+"""`client.events`: the event list, event details (with the feature flags) and ping."""
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING
 
 from .. import _protocol as protocol
-from .._models import EventDetails, Ping
+from .._models import EventDetails, EventListItem, EventListPage, Ping
+from .._pagination import ItemIterator, PageIterator, ProgressCallback
+from ._base import cached_get, check_ttl_lifetime, walk_pages
 
 if TYPE_CHECKING:
     from .._client import NinePicClient
+
+
+EVENTS_PAGE_SIZE = protocol.EVENTS_DEFAULT_PAGE_SIZE
+EVENTS_MAX_PAGE_SIZE = 100
 
 
 class EventsResource:
@@ -47,3 +54,72 @@ class EventsResource:
         event_id = protocol.check_positive_int("event_id", event_id)
         path = protocol.event_path(client.org_id, event_id, "ping")
         return await client._request("GET", path, protocol.PING_DECODER)
+
+    async def list(
+        self, *, page: int = 1, page_size: int = EVENTS_PAGE_SIZE, ttl: float | None = None
+    ) -> EventListPage:
+        """Return one page of the organisation's events, cached for `cache_ttls["events"]`."""
+        client = self._client
+        page, page_size = protocol.check_page(page, page_size, max_page_size=EVENTS_MAX_PAGE_SIZE)
+        lifetime = check_ttl_lifetime(client, "events", ttl)
+        return await cached_get(
+            client,
+            path=f"{protocol.API_PREFIX}/{client.org_id}/events",
+            params={"page": page, "page_size": page_size},
+            decoder=protocol.EVENT_LIST_DECODER,
+            key=protocol.org_cache_key(client.org_id, "events", page, page_size),
+            ttl=lifetime,
+        )
+
+    def iter_pages(
+        self,
+        *,
+        page_size: int = EVENTS_PAGE_SIZE,
+        start_page: int = 1,
+        concurrency: int | None = None,
+        max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> PageIterator[EventListPage]:
+        """Iterate over the pages of the event list in order, `concurrency` at a time."""
+
+        async def fetch_page(number: int) -> EventListPage:
+            return await self.list(page=number, page_size=page_size)
+
+        return walk_pages(
+            self._client,
+            fetch_page,
+            _events_of,
+            start_page=start_page,
+            page_size=page_size,
+            max_page_size=EVENTS_MAX_PAGE_SIZE,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
+
+    def iter_events(
+        self,
+        *,
+        page_size: int = EVENTS_PAGE_SIZE,
+        concurrency: int | None = None,
+        max_pages: int | None = None,
+    ) -> ItemIterator[EventListPage, EventListItem]:
+        """Iterate over every event of the organisation, page after page."""
+        pages = self.iter_pages(page_size=page_size, concurrency=concurrency, max_pages=max_pages)
+        return ItemIterator(pages.generator, _events_of, _event_id_of)
+
+    async def fetch_all(
+        self, *, page_size: int = EVENTS_PAGE_SIZE, concurrency: int | None = None
+    ) -> builtins.list[EventListItem]:
+        """Return every event of the organisation as one list."""
+        events = self.iter_events(page_size=page_size, concurrency=concurrency)
+        async with events:
+            return [event async for event in events]
+
+
+def _events_of(page: EventListPage) -> tuple[EventListItem, ...]:
+    return page.events
+
+
+def _event_id_of(event: EventListItem) -> int:
+    return event.event_id

@@ -21,9 +21,10 @@ from typing import IO, TYPE_CHECKING, Union
 import aiohttp
 
 from .. import _protocol as protocol
-from .._errors import NinePicError, ResponseValidationError
+from .._errors import NinePicError, PermissionDeniedError, ResponseValidationError
 from .._models import FaceSearchPage, ImageItem
-from .._pagination import ImageIterator, PageIterator, ProgressCallback, iterate_pages
+from .._pagination import ItemIterator, PageIterator, ProgressCallback, iterate_pages
+from ._base import add_flag_hint
 
 if TYPE_CHECKING:
     from .._client import NinePicClient
@@ -51,6 +52,7 @@ class FacesResource:
         page: int = 1,
         page_size: int = PAGE_SIZE,
         ttl: float | None = None,
+        check_event: bool = False,
     ) -> FaceSearchPage:
         """Upload a selfie and return one page of the event's matching photos.
 
@@ -63,8 +65,11 @@ class FacesResource:
         `client.cache_ttls["faces"]`), so `get(event_id, page.request_id)` of
         the same page is served locally.
 
-        Raises `PermissionDeniedError` when selfie search is disabled for the
-        event, and `ValueError`/`TypeError` for a selfie that cannot be sent.
+        With `check_event=True` the event's details (cached) are read first,
+        and a disabled `selfie_search` raises `PermissionDeniedError` before any
+        upload. Raises `PermissionDeniedError` when selfie search is disabled
+        for the event, and `ValueError`/`TypeError` for a selfie that cannot be
+        sent.
         """
         client = self._client
         event_id = protocol.check_positive_int("event_id", event_id)
@@ -97,9 +102,13 @@ class FacesResource:
             return body
 
         async def fetch() -> FaceSearchPage:
-            result = await client._request(
-                "POST", path, protocol.FACE_PAGE_DECODER, params=params, form=form
-            )
+            try:
+                result = await client._request(
+                    "POST", path, protocol.FACE_PAGE_DECODER, params=params, form=form
+                )
+            except PermissionDeniedError as exc:
+                add_flag_hint(exc, "selfie_search")
+                raise
             await self._check_echoed_request_id(event_id, request_id, result, page, page_size, ttl)
             return result
 
@@ -239,6 +248,7 @@ class FacesResource:
         return PageIterator(
             iterate_pages(
                 fetch_page,
+                _images_of,
                 start_page=start_page,
                 concurrency=window,
                 max_pages=max_pages,
@@ -255,7 +265,7 @@ class FacesResource:
         concurrency: int | None = None,
         max_pages: int | None = None,
         on_progress: ProgressCallback | None = None,
-    ) -> ImageIterator[FaceSearchPage]:
+    ) -> ItemIterator[FaceSearchPage, ImageItem]:
         """Iterate over every matched image of a stored search result, page after page.
 
         Pages are fetched as `iter_pages` does. An image repeated at the start
@@ -269,7 +279,7 @@ class FacesResource:
             max_pages=max_pages,
             on_progress=on_progress,
         )
-        return ImageIterator(pages.generator)
+        return ItemIterator(pages.generator, _images_of, _image_id_of)
 
     async def fetch_all(
         self,
@@ -292,6 +302,14 @@ class FacesResource:
         )
         async with images:
             return [image async for image in images]
+
+
+def _images_of(page: FaceSearchPage) -> tuple[ImageItem, ...]:
+    return page.images
+
+
+def _image_id_of(image: ImageItem) -> str:
+    return image.image_id
 
 
 async def _read_selfie(selfie: Selfie, max_bytes: int) -> tuple[bytes, str | None]:

@@ -160,7 +160,31 @@ class RateLimitError(APIStatusError):
 
 
 class ServerError(APIStatusError):
-    """5xx: a failure on the server's side; retried by the client."""
+    """5xx: a failure on the server's side; 500, 502, 503 and 504 are retried.
+
+    `retry_after` is the wait in seconds a 503 asked for with `Retry-After`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, method=method, path=path)
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[object, ...]:
+        fields = {
+            "status": self.status,
+            "method": self.method,
+            "path": self.path,
+            "retry_after": self.retry_after,
+        }
+        return (_rebuild, (type(self), self.message, fields))
 
 
 def _rebuild(cls: type[NinePicError], message: str, fields: dict[str, object]) -> NinePicError:

@@ -443,6 +443,14 @@ def status_error(
             path=path,
             retry_after=parse_retry_after(retry_after, now=now),
         )
+    if status == 503:
+        return ServerError(
+            message,
+            status=status,
+            method=method,
+            path=path,
+            retry_after=parse_retry_after(retry_after, now=now),
+        )
     cls = _STATUS_ERRORS.get(status)
     if cls is None:
         cls = ServerError if status >= 500 else APIStatusError

@@ -104,6 +104,7 @@ class ResponseCache:
         self._failing_since: float | None = None
         # Per index key: its lock and the number of coroutines using it.
         self._index_locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._unreadable_warned = False
 
     def snapshot(self) -> CacheStats:
         """Return a copy of the counters."""
@@ -280,7 +281,15 @@ class ResponseCache:
             return self._decoder(model).decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
             self.stats.errors += 1
-            logger.debug("cache entry %s is unreadable, treating it as a miss: %s", key, exc)
+            level = logging.DEBUG if self._unreadable_warned else logging.WARNING
+            self._unreadable_warned = True
+            logger.log(
+                level,
+                "cache entry %s is unreadable (%s); treating it as a miss and overwriting it. "
+                "Is another program or SDK version writing to these keys?",
+                key,
+                exc,
+            )
             return None
 
     async def store(

@@ -65,11 +65,13 @@ def retry_delay(
 ) -> float:
     """Return the seconds to wait before retry number `retry_number` (1-based).
 
-    A server-sent `Retry-After` wins over the backoff and is never shortened
-    by jitter; otherwise the wait is uniform in `[0, min(max_delay, initial_delay * 2**(n-1))]`.
+    A server-sent `Retry-After` (on a 429 or a 503) wins over the backoff and
+    is never shortened by jitter; otherwise the wait is uniform in
+    `[0, min(max_delay, initial_delay * 2**(n-1))]`.
     """
-    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
-        return min(exc.retry_after, policy.max_retry_after)
+    retry_after = exc.retry_after if isinstance(exc, (RateLimitError, ServerError)) else None
+    if retry_after is not None:
+        return min(retry_after, policy.max_retry_after)
     ceiling = min(policy.max_delay, policy.initial_delay * 2 ** (retry_number - 1))
     return rng.uniform(0.0, ceiling)
 

@@ -75,6 +75,11 @@ class Transport:
     ) -> None:
         self.base_url = base_url
         self.max_response_bytes = max_response_bytes
+        # With a borrowed session, waiting for its connector's pool would count against
+        # the request timeout; waiting for our own slot does not, so never allow more.
+        connector_limit = session.connector.limit if session and session.connector else 0
+        if connector_limit:
+            max_concurrency = min(max_concurrency, connector_limit)
         self.max_concurrency = max_concurrency
         self.closed = False
         self._headers = dict(headers)

@@ -248,6 +248,30 @@ async def test_lock_makes_two_clients_share_one_request(sandbox: Sandbox, redis_
     assert coalesced == 1
 
 
+async def test_memcached_lock_makes_two_clients_share_one_request(
+    sandbox: Sandbox, memcached_server: ServerProcess
+) -> None:
+    namespace = f"test-{uuid.uuid4().hex}"
+    async with client_for(sandbox, None) as uncached:
+        page = await uncached.faces.search(DEMO_EVENT_ID, RUNNER)
+    sandbox.add_fault("faces.get", Fault(delay=0.3))
+
+    def shared() -> BaseCache:
+        return memcached_cache("127.0.0.1", memcached_server.port, namespace=namespace)
+
+    first = client_for(sandbox, shared(), cache_lock_lease=5)
+    second = client_for(sandbox, shared(), cache_lock_lease=5)
+    async with first, second:
+        pages = await asyncio.gather(
+            first.faces.get(DEMO_EVENT_ID, page.request_id, page=2),
+            second.faces.get(DEMO_EVENT_ID, page.request_id, page=2),
+        )
+    await close_caches(first, second)
+
+    assert pages[0] == pages[1]
+    assert sandbox.stats.requests["faces.get"] == 1
+
+
 async def test_without_lock_two_clients_both_request(sandbox: Sandbox, redis_url: str) -> None:
     namespace = f"test-{uuid.uuid4().hex}"
     async with client_for(sandbox, None) as uncached:
@@ -348,7 +372,10 @@ async def test_stalled_backend_is_a_miss_within_its_timeout(sandbox: Sandbox) ->
 
 
 async def test_corrupt_entry_is_a_miss_and_is_overwritten(
-    sandbox: Sandbox, redis_url: str, raw_redis: redis_asyncio.Redis
+    sandbox: Sandbox,
+    redis_url: str,
+    raw_redis: redis_asyncio.Redis,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     namespace = f"test-{uuid.uuid4().hex}"
     key = f"{namespace}:nine_pic:v1:903:{DEMO_EVENT_ID}:details"
@@ -360,6 +387,9 @@ async def test_corrupt_entry_is_a_miss_and_is_overwritten(
     await cache.close()
 
     stored = await raw_redis.get(key)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "unreadable" in warnings[0].getMessage()
     assert details.event_id == DEMO_EVENT_ID
     assert sandbox.stats.requests["events.details"] == 1
     assert isinstance(stored, bytes)

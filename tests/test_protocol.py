@@ -372,3 +372,19 @@ def test_jpeg_and_png_are_recognised() -> None:
 def test_unusable_selfie_is_rejected(data: bytes, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         protocol.selfie_content_type(data, max_bytes=100)
+
+
+def test_503_carries_retry_after() -> None:
+    error = protocol.status_error(503, b"", method="GET", path="/x", retry_after="4")
+
+    assert isinstance(error, ServerError)
+    assert error.retry_after == 4.0
+
+
+def test_legacy_pagination_guide_example_decodes() -> None:
+    wrapper = msgspec.json.decode(example("pagination-legacy-guide-object.json"))
+    info = msgspec.convert(wrapper["pagination"], type=Pagination)
+
+    assert info.page_size == 60
+    assert info.total_pages == 1
+    assert info.has_next_page is False

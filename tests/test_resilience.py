@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 
 from nine_pic_async import (
@@ -259,3 +260,27 @@ async def test_client_in_use_by_another_loop_is_refused(client: NinePicClient) -
 
     with pytest.raises(RuntimeError, match="another running event loop"):
         await asyncio.to_thread(ping_from_another_loop)
+
+
+async def test_borrowed_session_pool_wait_is_not_a_timeout(sandbox: Sandbox) -> None:
+    sandbox.add_fault("events.ping", Fault(delay=0.4), times=2)
+    connector = aiohttp.TCPConnector(limit=1)
+
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        client_for(sandbox, session=session, timeout=Timeout(total=0.6)) as client,
+    ):
+        pings = await asyncio.gather(*(client.events.ping(DEMO_EVENT_ID) for _ in range(3)))
+
+    assert [ping.status for ping in pings] == ["ok", "ok", "ok"]
+    assert client.max_concurrency == 1
+
+
+async def test_retry_after_on_503_is_honoured(sandbox: Sandbox) -> None:
+    sandbox.add_fault("events.ping", Fault(status=503, headers={"Retry-After": "0.2"}))
+
+    async with client_for(sandbox, retry_policy=FAST_RETRIES) as client:
+        ping = await client.events.ping(DEMO_EVENT_ID)
+
+    assert ping.status == "ok"
+    assert sandbox.stats.requests["events.ping"] == 2

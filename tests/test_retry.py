@@ -131,3 +131,9 @@ async def test_permanent_failure_is_raised_at_once() -> None:
         await call_with_retries(attempt, RetryPolicy(max_retries=5, initial_delay=0.0))
 
     assert calls == 1
+
+
+def test_retry_after_of_a_503_is_waited_in_full() -> None:
+    error = ServerError("busy", status=503, method="GET", path="/x", retry_after=2.5)
+
+    assert retry_delay(RetryPolicy(max_delay=0.1), 1, error, random.Random(0)) == 2.5

@@ -480,6 +480,14 @@ async def test_cancelled_search_propagates_and_client_stays_usable(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    await asyncio.sleep(0)  # Lets the loop finish closing the retry loop's async generator.
+    # The sandbox's own connection handlers run in this loop too; the client left none.
+    leftovers = [
+        other
+        for other in asyncio.all_tasks()
+        if other is not asyncio.current_task() and "RequestHandler" not in repr(other)
+    ]
 
     page = await client.faces.search(DEMO_EVENT_ID, RUNNER)
+    assert leftovers == []
     assert page.pagination.total == SAMPLE_MATCHES["runner.jpg"]

@@ -8,11 +8,21 @@ Example::
         ...  # point the client at sandbox.base_url with api_key=sandbox.api_key
         assert sandbox.stats.billable_searches == 1
 
-The sandbox serves Face Search (POST and GET), Event Details and Ping for two events:
-``DEMO_EVENT_ID`` with every search enabled, and ``DISABLED_EVENT_ID`` with selfie and BIB
-search disabled. The sample selfies in ``SAMPLE_SELFIES`` match exactly ``SAMPLE_MATCHES``
-photos of the demo event, and any other upload matches 1 to 150 photos chosen from its
-SHA-256 hash.
+The sandbox serves every documented endpoint except Video Clipping: Ping, List Events, Event
+Details, All Photos, BIB Search, Face Search (POST and GET), Photo Timeline and Download
+Originals. Its organisation has 24 events. ``DEMO_EVENT_ID`` has 3000 photos and every search
+enabled, ``DISABLED_EVENT_ID`` has selfie and BIB search disabled, ``EMPTY_EVENT_ID`` has no
+photos and ``NO_TIMELINE_EVENT_ID`` has the timeline disabled. The sample selfies in
+``SAMPLE_SELFIES`` match exactly ``SAMPLE_MATCHES`` photos of the demo event, and any other
+upload matches 1 to 150 photos chosen from its SHA-256 hash. The BIBs in ``SAMPLE_BIBS`` tag
+exactly that many photos of the demo event.
+
+Every photo has a fixed image id, BIB tags and capture time, except that every 40th photo and
+the photos of an event without a date have no capture time. ``Sandbox.capture_timestamp()``
+returns it. Image URLs and the presigned
+links of Download Originals point at media routes of the sandbox itself, which serve
+generated JPEG bytes without an API key. ``original_bytes()`` and ``preview_bytes()`` return
+the same bytes, so a test can compare a download byte for byte.
 
 Faults and chaos
 ----------------
@@ -30,12 +40,20 @@ route. For failures spread over a whole run, pass a ``Chaos`` to ``Sandbox(chaos
 Each request meets at most one fault kind. It gets an error status with a JSON, HTML or plain
 text body, a connection closed before or after the request is handled, a 200 whose body is cut
 short, or a burst of 429 responses with ``Retry-After``. The draw depends only on the seed, the
-route, the request (method, path, sorted query, and the ``request_id`` or file of a face
-search upload) and the number of earlier requests with that identity that chaos decided on. So
-a failing test fails again with the same seed, however its concurrent requests interleave, and
-a retry of a request gets a new draw. A queued ``Fault`` takes precedence over chaos, and the
-request that takes it does not count as an attempt. Identical requests in flight at the same
-time differ only in arrival order, so their two outcomes may swap between runs.
+route, the request and the number of earlier requests with that identity that chaos decided
+on. The request identity is the method, the path, the sorted query, and the ``request_id`` or
+file of a face search upload or the digest of a Download Originals body. So a failing test
+fails again with the same seed, however its concurrent requests interleave, and a retry of a
+request gets a new draw. A queued ``Fault`` takes precedence over chaos, and the request that
+takes it does not count as an attempt. Identical requests in flight at the same time differ
+only in arrival order, so their two outcomes may swap between runs.
+
+Route names, for ``SandboxStats.requests``, ``add_fault()`` and ``set_chaos()``:
+``events.ping``, ``events.list``, ``events.details``, ``photos.list``, ``bibs.search``,
+``faces.search``, ``faces.get``, ``timeline.days``, ``timeline.images``,
+``originals.links``, ``media.original`` (presigned originals) and ``media.preview`` (the
+watermarked ``img_url`` and ``thumbnail_url`` images). A truncated media download comes from
+``Chaos(truncate_rate=...)``, since ``Fault`` has no truncation.
 
 aiohttp's client (3.14) retries an idempotent request such as a GET once when the server closes
 the connection without responding, so a dropped GET can reach the server twice and the
@@ -48,10 +66,14 @@ from ._data import (
     DEMO_EVENT_ID,
     DEMO_ORG_ID,
     DISABLED_EVENT_ID,
+    EMPTY_EVENT_ID,
+    NO_TIMELINE_EVENT_ID,
     SAMPLE_MATCHES,
     SAMPLE_SELFIES,
     SandboxEvent,
 )
+from ._gallery import SAMPLE_BIBS
+from ._media import original_bytes, preview_bytes
 from ._server import Sandbox, SandboxStats, serve
 
 __all__ = [
@@ -59,6 +81,9 @@ __all__ = [
     "DEMO_EVENT_ID",
     "DEMO_ORG_ID",
     "DISABLED_EVENT_ID",
+    "EMPTY_EVENT_ID",
+    "NO_TIMELINE_EVENT_ID",
+    "SAMPLE_BIBS",
     "SAMPLE_MATCHES",
     "SAMPLE_SELFIES",
     "Chaos",
@@ -66,5 +91,7 @@ __all__ = [
     "Sandbox",
     "SandboxEvent",
     "SandboxStats",
+    "original_bytes",
+    "preview_bytes",
     "serve",
 ]

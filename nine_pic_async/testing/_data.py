@@ -20,6 +20,10 @@ DEMO_ORG_ID = 903
 DEMO_EVENT_ID = 456
 DISABLED_EVENT_ID = 457
 """Event whose ``selfie_search`` and ``bib_search`` flags are off."""
+EMPTY_EVENT_ID = 1001
+"""Event without photos, for the empty results of All Photos, BIB Search and Photo Timeline."""
+NO_TIMELINE_EVENT_ID = 1003
+"""Event whose ``timeline_search`` flag is off."""
 
 DEFAULT_CONFIDENCE_PERCENTAGE = 90
 MAX_RANDOM_MATCHES = 150
@@ -71,6 +75,9 @@ class SandboxEvent:
     timeline_search: bool
     photo_count: int
     confidence_percentage: int = DEFAULT_CONFIDENCE_PERCENTAGE
+    cover_image: str | None = None
+    """Cover image URL or path. A value that starts with ``/`` is a path on the sandbox, which
+    List Events returns as a URL under ``base_url``. Any other value is returned as is."""
 
     def details(self) -> dict[str, Any]:
         """Build the ``data`` object of the current Event Details response."""
@@ -87,6 +94,20 @@ class SandboxEvent:
             "video_search": self.video_search,
             "video_selfie_search": self.video_selfie_search,
             "timeline_search": self.timeline_search,
+        }
+
+    def list_item(self, base_url: str) -> dict[str, Any]:
+        """Build the EventListItem of this event for List Events."""
+        cover = self.cover_image
+        if cover is not None and cover.startswith("/"):
+            cover = base_url + cover
+        return {
+            "event_id": self.event_id,
+            "event_name": self.name,
+            "event_slug": self.slug,
+            "event_date": self.date,
+            "status": self.status,
+            "cover_image": cover,
         }
 
     def legacy_details(self) -> dict[str, Any]:
@@ -114,6 +135,7 @@ def default_events() -> dict[int, SandboxEvent]:
         video_selfie_search=True,
         timeline_search=True,
         photo_count=3000,
+        cover_image=f"/media/{DEMO_EVENT_ID}/large/{image_id(DEMO_EVENT_ID, 0)}.jpg",
     )
     disabled = SandboxEvent(
         event_id=DISABLED_EVENT_ID,
@@ -130,11 +152,81 @@ def default_events() -> dict[int, SandboxEvent]:
         timeline_search=True,
         photo_count=200,
     )
-    return {event.event_id: event for event in (demo, disabled)}
+    events = [demo, disabled, *(_generated_event(*row) for row in _GENERATED_EVENTS)]
+    return {event.event_id: event for event in events}
+
+
+# Further events of the sandbox organisation, so that List Events has 24 events to paginate
+# as in the docs. Columns: event id, name, date, status, photo count, and cover image: "url"
+# for the large preview of the first photo, "path" for a storage path, or None.
+_GENERATED_EVENTS: tuple[tuple[int, str | None, str | None, str | None, int, str | None], ...] = (
+    (1001, "Pune Half Marathon", "2025-12-07T05:00:00", "active", 0, None),
+    (1002, "Goa River Night Run", "2026-02-14T20:00:00", "active", 150, "url"),
+    (1003, "Chennai Trail 25K", "2026-02-22T05:45:00", "active", 90, "path"),
+    (1004, "Bengaluru 10K", "2026-04-26T06:00:00", "draft", 40, None),
+    (1005, None, "2026-05-03T06:30:00", "active", 35, "url"),
+    (1006, "Hyderabad Cyclothon", "2026-05-17T05:00:00", "active", 64, "path"),
+    (1007, "Kolkata Heritage Walk", None, None, 25, None),
+    (1008, "Jaipur Pink City Run", "2026-06-07T05:30:00", "draft", 0, None),
+    (1009, "Shimla Hill Ultra", "2026-06-21T04:00:00", "active", 120, "url"),
+    (1010, "Kochi Backwater Swim", "2026-07-05T07:00:00", "active", 48, "path"),
+    (1011, None, None, "draft", 10, None),
+    (1012, "Ahmedabad Riverfront 5K", "2026-08-02T06:00:00", "active", 33, "url"),
+    (1013, "Lucknow Nawabi Run", "2026-08-16T05:30:00", "active", 72, None),
+    (1014, "Mysuru Palace Relay", "2026-09-06T06:15:00", None, 18, "path"),
+    (1015, "Nagpur Orange Run", "2026-09-20T06:00:00", "active", 57, "url"),
+    (1016, "Chandigarh Lake Triathlon", "2026-10-04T05:00:00", "active", 81, None),
+    (1017, "Bhopal Lakes Marathon", "2026-10-18T05:30:00", "draft", 0, None),
+    (1018, "Indore Food Run", "2026-11-01T06:00:00", "active", 29, "url"),
+    (1019, "Surat Diamond 10K", "2026-11-15T06:00:00", "active", 44, "path"),
+    (1020, "Varanasi Ghats Run", "2026-11-29T05:45:00", "active", 66, None),
+    (1021, "Mumbai Monsoon Ride", "2026-12-13T06:00:00", "active", 101, "url"),
+    (1022, "Delhi Winter 5K", "2026-12-27T07:00:00", "draft", 15, None),
+)
+_EVENTS_WITHOUT_SLUG = frozenset({1006, 1018})
+
+
+def _generated_event(
+    event_id: int,
+    name: str | None,
+    date: str | None,
+    status: str | None,
+    photo_count: int,
+    cover: str | None,
+) -> SandboxEvent:
+    """Create one of the further events, with BIB, selfie and timeline search on, video off."""
+    slug = None
+    if name is not None and event_id not in _EVENTS_WITHOUT_SLUG:
+        slug = name.lower().replace(" ", "-")
+    cover_image = None
+    if cover == "url":
+        cover_image = f"/media/{event_id}/large/{image_id(event_id, 0)}.jpg"
+    elif cover == "path":
+        cover_image = f"imgs/{event_id}/cover.jpg"
+    return SandboxEvent(
+        event_id=event_id,
+        name=name,
+        slug=slug,
+        date=date,
+        status=status,
+        event_enabled=status == "active",
+        bib_search=True,
+        selfie_search=True,
+        name_search=False,
+        video_search=False,
+        video_selfie_search=False,
+        timeline_search=event_id != NO_TIMELINE_EVENT_ID,
+        photo_count=photo_count,
+        cover_image=cover_image,
+    )
 
 
 def image_id(event_id: int, index: int) -> str:
-    """Return the stable UUID of the photo at ``index`` (capture order) in an event."""
+    """Return the stable UUID of the photo at ``index`` in an event.
+
+    Capture timestamps never decrease with the index, but some photos have none, so All Photos
+    lists those last (see ``_gallery.capture_timestamp``).
+    """
     return str(uuid.uuid5(_IMAGE_ID_NAMESPACE, f"{event_id}/{index}"))
 
 
@@ -196,7 +288,7 @@ def match_count(digest: bytes) -> int:
 
 
 def match_photos(selfie: bytes, event_id: int, photo_count: int) -> tuple[int, ...]:
-    """Return the indices of the photos that a selfie matches in an event, in capture order.
+    """Return the indices of the photos that a selfie matches in an event, in index order.
 
     The count comes from ``match_count`` and is capped at ``photo_count``. The photos are a
     sample drawn by a generator seeded with the digest and the event id.

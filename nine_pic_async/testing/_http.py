@@ -106,6 +106,20 @@ def _parse_int_query(
     return value
 
 
+def parse_required_int(query: Mapping[str, str], name: str, errors: list[str]) -> int | None:
+    """Return the required integer query parameter ``name``, or append its error to ``errors``."""
+    raw = query.get(name)
+    if raw is None:
+        errors.append(f"query.{name}: Field required")
+        return None
+    if not _INTEGER.fullmatch(raw):
+        errors.append(
+            f"query.{name}: Input should be a valid integer, unable to parse string as an integer"
+        )
+        return None
+    return int(raw)
+
+
 def parse_page_query(
     query: Mapping[str, str], *, max_page_size: int, default_page_size: int = DEFAULT_PAGE_SIZE
 ) -> tuple[int, int, list[str]]:
@@ -180,13 +194,15 @@ async def read_selfie_form(request: web.Request) -> SelfieForm:
 class RequestBody:
     """The body of one request, read at most once.
 
-    The chaos layer reads a face search upload to build the request identity before the
-    handler runs, and aiohttp can stream a body only once, so both read it through this object.
+    The chaos layer reads a face search upload or a JSON body to build the request identity
+    before the handler runs, and aiohttp can stream a body only once, so both read it through
+    this object. A body is read either as a selfie form or as raw content, never both.
     """
 
     def __init__(self, request: web.Request) -> None:
         self._request = request
         self._form: SelfieForm | None = None
+        self._content: bytes | None = None
         self._error: ApiError | web.HTTPException | None = None
 
     async def selfie_form(self) -> SelfieForm:
@@ -203,3 +219,19 @@ class RequestBody:
                 self._error = exc
                 raise
         return self._form
+
+    async def content(self) -> bytes:
+        """Return the raw body, reading it on the first call.
+
+        Raises the same ``HTTPException`` on every call when the body is larger than the
+        application's ``client_max_size``.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._content is None:
+            try:
+                self._content = await self._request.read()
+            except web.HTTPException as exc:
+                self._error = exc
+                raise
+        return self._content

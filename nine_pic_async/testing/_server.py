@@ -11,8 +11,9 @@ import collections
 import hashlib
 import hmac
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
+import math
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -38,20 +39,33 @@ from ._data import (
     ImageCatalog,
     SandboxEvent,
     default_events,
-    match_photos,
 )
+from ._gallery import EventGallery, GalleryCache
 from ._http import (
-    FACES_MAX_PAGE_SIZE,
     ApiError,
     RequestBody,
     SelfieForm,
-    canonical_request_id,
     error_response,
-    flat_response,
-    pagination,
-    parse_page_query,
-    success_response,
-    unprocessable,
+)
+from ._media import DEFAULT_ORIGINAL_SIZE, MIN_MEDIA_SIZE, LinkSigner, MediaStream
+from ._routes_faces import (
+    StoredSearch,
+    handle_event_details,
+    handle_event_ping,
+    handle_faces_get,
+    handle_faces_search,
+)
+from ._routes_gallery import (
+    handle_bibs_search,
+    handle_events_list,
+    handle_photos_list,
+    handle_timeline_days,
+    handle_timeline_images,
+)
+from ._routes_originals import (
+    handle_media_original,
+    handle_media_preview,
+    handle_original_links,
 )
 
 __all__ = ["Fault", "Sandbox", "SandboxStats", "serve"]
@@ -60,6 +74,8 @@ logger = logging.getLogger("nine_pic_async.testing")
 
 API_PREFIX = "/api/v1/ext/{org_id:\\d{1,18}}"
 _EVENT_PATH = "/event/{event_id:\\d{1,18}}"
+_MEDIA_PATH = "/media/{event_id:\\d{1,18}}/{variant:large|small}/{image_id:[^{}/]+}.jpg"
+_ORIGINAL_PATH = "/media/originals/{event_id:\\d{1,18}}/{image_id:[^{}/]+}.jpg"
 _SHUTDOWN_TIMEOUT = 0.1
 """Seconds that ``close()`` lets requests in progress finish before it cancels them."""
 UNMATCHED_ROUTE = "unmatched"
@@ -92,14 +108,7 @@ class SandboxStats:
 _STATS_KEY = web.AppKey("sandbox_stats", SandboxStats)
 
 
-@dataclass(frozen=True)
-class _StoredSearch:
-    request_id: str
-    photo_indices: tuple[int, ...]
-    confidence_percentage: int
-
-
-_Handler = Callable[["Sandbox", web.Request, RequestBody], Awaitable[web.Response]]
+_Handler = Callable[["Sandbox", web.Request, RequestBody], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -107,11 +116,18 @@ class _Route:
     name: str
     method: str
     path: str
-    """Path below ``API_PREFIX``."""
+    """Path below ``prefix``."""
     handler: _Handler
     reads_selfie_form: bool = False
     """Whether the body is a face search upload, whose ``request_id`` or file digest then
-    becomes part of the chaos identity. The body of any other route is not part of it."""
+    becomes part of the chaos identity."""
+    reads_json_body: bool = False
+    """Whether the body is JSON, whose digest then becomes part of the chaos identity. The body
+    of a route with neither flag is not part of it."""
+    prefix: str = API_PREFIX
+    """``API_PREFIX`` for the API routes, or the empty string for the media routes."""
+    authenticated: bool = True
+    """Whether the route checks the ``X-API-Key`` header and the ``org_id`` of the path."""
 
 
 class Sandbox:
@@ -124,6 +140,11 @@ class Sandbox:
 
     ``chaos`` sets the misbehaviour of every route, as ``set_chaos(chaos)`` does, and ``seed``
     selects which requests it hits: the same seed and the same requests give the same faults.
+
+    Download Originals returns links to the sandbox's own ``/media/originals/`` route, which
+    expire ``link_lifetime`` seconds after the response, rounded up to whole seconds, and
+    serve originals of ``original_size`` bytes. ``legacy_flat=True`` makes Download Originals
+    flat too.
     """
 
     def __init__(
@@ -136,15 +157,29 @@ class Sandbox:
         legacy_flat: bool = False,
         chaos: Chaos | None = None,
         seed: int = 0,
+        link_lifetime: float = 3600.0,
+        original_size: int = DEFAULT_ORIGINAL_SIZE,
     ) -> None:
+        if not (math.isfinite(link_lifetime) and link_lifetime > 0):
+            raise ValueError(
+                f"link_lifetime must be a finite number of seconds > 0, got {link_lifetime}"
+            )
+        if original_size < MIN_MEDIA_SIZE:
+            raise ValueError(
+                f"original_size must be at least {MIN_MEDIA_SIZE} bytes, got {original_size}"
+            )
         self.api_key = api_key
         self.org_id = org_id
         self.legacy_flat = legacy_flat
+        self.link_lifetime = link_lifetime
+        self.original_size = original_size
         self.stats = SandboxStats()
         self._host = host
         self._port = port
         self._events = default_events()
-        self._searches: dict[tuple[int, str], _StoredSearch] = {}
+        self._searches: dict[tuple[int, str], StoredSearch] = {}
+        self._galleries = GalleryCache()
+        self._signer = LinkSigner(secrets.token_bytes(32))
         self._faults: dict[str, collections.deque[Fault]] = {
             route.name: collections.deque() for route in _ROUTES
         }
@@ -159,7 +194,7 @@ class Sandbox:
         self.app = web.Application(middlewares=[_count_and_wrap_router_errors])
         self.app[_STATS_KEY] = self.stats
         for route in _ROUTES:
-            self.app.router.add_route(route.method, API_PREFIX + route.path, self._bind(route))
+            self.app.router.add_route(route.method, route.prefix + route.path, self._bind(route))
 
     @property
     def seed(self) -> int:
@@ -269,6 +304,27 @@ class Sandbox:
                 f"Unknown sandbox event {event_id}: known ids are {sorted(self._events)}"
             ) from None
 
+    def capture_timestamp(self, event_id: int, image_id: str) -> int | None:
+        """Return the capture time of a photo in Unix seconds, or None if it has none.
+
+        Photo Timeline selects and buckets photos by this value, and All Photos orders by it.
+        Raises ``KeyError`` for an unknown event or image id.
+        """
+        event = self.event(event_id)
+        gallery = self._gallery(event)
+        index = gallery.find(image_id)
+        if index is None:
+            raise KeyError(f"Unknown image_id {image_id!r} in sandbox event {event_id}")
+        return gallery.capture_times[index]
+
+    def _gallery(self, event: SandboxEvent) -> EventGallery:
+        return self._galleries.get(event)
+
+    def _image_items(self, event_id: int, indices: Sequence[int]) -> list[dict[str, Any]]:
+        """Return the ImageItem dicts of the photos at ``indices``, in that order."""
+        assert self._catalog is not None, "handlers only run after start()"
+        return [self._catalog.item(event_id, index) for index in indices]
+
     def _bind(self, route: _Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def endpoint(request: web.Request) -> web.StreamResponse:
             return await self._dispatch(route, request)
@@ -285,12 +341,20 @@ class Sandbox:
         chaos = self._route_chaos.get(route.name, self._chaos)
         if chaos is not None:
             return await self._handle_with_chaos(route, request, body, chaos)
-        return await self._handle(route, request, body)
+        return await _send(request, await self._handle(route, request, body))
 
-    async def _handle(self, route: _Route, request: web.Request, body: RequestBody) -> web.Response:
-        """Check the key and org, then run the handler, converting its errors to envelopes."""
+    async def _handle(
+        self, route: _Route, request: web.Request, body: RequestBody
+    ) -> web.StreamResponse:
+        """Check the key and org of an API route, then run the handler, converting its errors.
+
+        ``ApiError`` becomes the JSON error envelope.
+
+        A ``MediaStream`` comes back unsent, and the caller sends it with ``_send``.
+        """
         try:
-            self._check_credentials(request)
+            if route.authenticated:
+                self._check_credentials(request)
             return await route.handler(self, request, body)
         except ApiError as exc:
             logger.debug(
@@ -333,7 +397,7 @@ class Sandbox:
         response = await self._handle(route, request, body)
         if fault.drop == "after":
             return drop_connection(request)
-        return response
+        return await _send(request, response)
 
     async def _handle_with_chaos(
         self, route: _Route, request: web.Request, body: RequestBody, chaos: Chaos
@@ -357,17 +421,29 @@ class Sandbox:
         if decision.kind == "drop_after":
             return drop_connection(request)
         if decision.kind == "truncate":
+            if isinstance(response, MediaStream):
+                return await response.send(request, cut=decision.cut)
+            assert isinstance(response, web.Response)
             return await send_truncated(request, response, decision.cut)
-        return response
+        return await _send(request, response)
 
     async def _chaos_identity(self, route: _Route, request: web.Request, body: RequestBody) -> str:
         """Build the identity under which chaos counts the attempts of a request.
 
-        A face search upload is read here, before the credentials are checked, because its
-        ``request_id`` or file is part of the identity. Reading it stores nothing.
+        A face search upload or a JSON body is read here, before the credentials are checked,
+        because its ``request_id``, file or digest is part of the identity. Reading it stores
+        nothing.
         """
         body_key = None
-        if route.reads_selfie_form:
+        if route.reads_json_body:
+            try:
+                content = await body.content()
+            except web.HTTPException:
+                # The handler raises the same error again and responds with it.
+                body_key = "unreadable body"
+            else:
+                body_key = f"body-sha256:{hashlib.sha256(content).hexdigest()}"
+        elif route.reads_selfie_form:
             try:
                 form = await body.selfie_form()
             except (ApiError, web.HTTPException):
@@ -393,97 +469,8 @@ class Sandbox:
             raise ApiError(404, "Event configuration not found")
         return event
 
-    def _require_selfie_search(self, request: web.Request) -> SandboxEvent:
-        event = self._require_event(request)
-        if not event.selfie_search:
-            raise ApiError(403, "Selfie search is disabled for this event (selfie_search is false)")
-        return event
 
-    def _face_search_body(
-        self, event_id: int, search: _StoredSearch, page: int, page_size: int
-    ) -> dict[str, Any]:
-        assert self._catalog is not None, "handlers only run after start()"
-        total = len(search.photo_indices)
-        start = (page - 1) * page_size
-        images = [
-            self._catalog.item(event_id, index)
-            for index in search.photo_indices[start : start + page_size]
-        ]
-        return {
-            "request_id": search.request_id,
-            "confidence_percentage": search.confidence_percentage,
-            "images": images,
-            "pagination": pagination(total, page, page_size),
-        }
-
-    def _face_search_response(
-        self, event_id: int, search: _StoredSearch, page: int, page_size: int
-    ) -> web.Response:
-        body = self._face_search_body(event_id, search, page, page_size)
-        message = (
-            "Computed face search"
-            if search.photo_indices
-            else "No image found similar to your selfie"
-        )
-        return success_response(message, body)
-
-    async def _handle_faces_search(self, request: web.Request, body: RequestBody) -> web.Response:
-        event = self._require_selfie_search(request)
-        form = await body.selfie_form()
-        page, page_size, errors = parse_page_query(request.query, max_page_size=FACES_MAX_PAGE_SIZE)
-        if form.file is None:
-            errors.append("body.file: Field required")
-        if errors:
-            raise unprocessable(errors)
-        assert form.file is not None
-        if not form.file:
-            raise ApiError(400, "The uploaded selfie file is empty.")
-
-        if form.request_id is None:
-            request_id = str(uuid.uuid4())
-        else:
-            request_id = canonical_request_id(form.request_id)
-
-        key = (event.event_id, request_id)
-        search = self._searches.get(key)
-        if search is None:
-            search = _StoredSearch(
-                request_id=request_id,
-                photo_indices=match_photos(form.file, event.event_id, event.photo_count),
-                confidence_percentage=event.confidence_percentage,
-            )
-            self._searches[key] = search
-            self.stats.billable_searches += 1
-        return self._face_search_response(event.event_id, search, page, page_size)
-
-    async def _handle_faces_get(self, request: web.Request, body: RequestBody) -> web.Response:
-        event = self._require_selfie_search(request)
-        page, page_size, errors = parse_page_query(request.query, max_page_size=FACES_MAX_PAGE_SIZE)
-        if errors:
-            raise unprocessable(errors)
-        request_id = canonical_request_id(request.match_info["request_id"])
-        search = self._searches.get((event.event_id, request_id))
-        if search is None:
-            raise ApiError(
-                404, f"No face search with request_id {request_id} exists for this event."
-            )
-        return self._face_search_response(event.event_id, search, page, page_size)
-
-    async def _handle_event_details(self, request: web.Request, body: RequestBody) -> web.Response:
-        event = self._require_event(request)
-        if self.legacy_flat:
-            return flat_response(event.legacy_details())
-        return success_response("Event details", event.details())
-
-    async def _handle_event_ping(self, request: web.Request, body: RequestBody) -> web.Response:
-        event = self._require_event(request)
-        data = {"status": "ok", "org_id": self.org_id, "event_id": event.event_id}
-        if self.legacy_flat:
-            return flat_response(data)
-        return success_response("pong", data)
-
-
-# Adding an endpoint takes one line here and one handler method. The name is what
+# Adding an endpoint takes one line here and one handler. The name is what
 # ``SandboxStats.requests`` counts under and what ``Sandbox.add_fault`` and
 # ``Sandbox.set_chaos`` accept.
 _ROUTES: tuple[_Route, ...] = (
@@ -491,13 +478,48 @@ _ROUTES: tuple[_Route, ...] = (
         "faces.search",
         "POST",
         _EVENT_PATH + "/faces",
-        Sandbox._handle_faces_search,
+        handle_faces_search,
         reads_selfie_form=True,
     ),
-    _Route("faces.get", "GET", _EVENT_PATH + "/faces/{request_id}", Sandbox._handle_faces_get),
-    _Route("events.details", "GET", _EVENT_PATH + "/details", Sandbox._handle_event_details),
-    _Route("events.ping", "GET", _EVENT_PATH + "/ping", Sandbox._handle_event_ping),
+    _Route("faces.get", "GET", _EVENT_PATH + "/faces/{request_id}", handle_faces_get),
+    _Route("events.details", "GET", _EVENT_PATH + "/details", handle_event_details),
+    _Route("events.ping", "GET", _EVENT_PATH + "/ping", handle_event_ping),
+    _Route("events.list", "GET", "/events", handle_events_list),
+    _Route("photos.list", "GET", _EVENT_PATH + "/images", handle_photos_list),
+    _Route("bibs.search", "GET", _EVENT_PATH + "/bibs/{bib}", handle_bibs_search),
+    _Route(
+        "originals.links",
+        "POST",
+        _EVENT_PATH + "/original-photos",
+        handle_original_links,
+        reads_json_body=True,
+    ),
+    _Route("timeline.days", "GET", _EVENT_PATH + "/timeline/days", handle_timeline_days),
+    _Route("timeline.images", "GET", _EVENT_PATH + "/timeline/images", handle_timeline_images),
+    _Route(
+        "media.original",
+        "GET",
+        _ORIGINAL_PATH,
+        handle_media_original,
+        prefix="",
+        authenticated=False,
+    ),
+    _Route(
+        "media.preview",
+        "GET",
+        _MEDIA_PATH,
+        handle_media_preview,
+        prefix="",
+        authenticated=False,
+    ),
 )
+
+
+async def _send(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """Stream the body of a ``MediaStream``, and return any other response for aiohttp to send."""
+    if isinstance(response, MediaStream):
+        return await response.send(request)
+    return response
 
 
 @web.middleware

@@ -92,6 +92,16 @@ class FacesResource:
             filename = "selfie.png" if content_type == "image/png" else "selfie.jpg"
 
         path = protocol.event_path(client.org_id, event_id, "faces")
+        if check_event:
+            details = await client.events.details(event_id)
+            if not details.selfie_search:
+                raise PermissionDeniedError(
+                    f"selfie search is disabled for event {event_id} (its selfie_search flag "
+                    f"is false), so no selfie was uploaded",
+                    status=403,
+                    method="POST",
+                    path=path,
+                )
         params = {"page": page, "page_size": page_size}
 
         def form() -> aiohttp.FormData:

@@ -44,6 +44,7 @@ from ._models import (
 from ._response_cache import CacheStats
 from ._retry import RetryPolicy
 from ._version import __version__
+from .resources.downloads import DownloadFailure, DownloadReport
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -55,6 +56,8 @@ __all__ = [
     "BytesSerializer",
     "CacheStats",
     "ClientClosedError",
+    "DownloadFailure",
+    "DownloadReport",
     "EventDetails",
     "EventListItem",
     "EventListPage",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,32 @@ def test_sandbox_on_a_busy_port_fails_cleanly(
     assert status == 1
     assert error.startswith("ninepic: error:")
     assert "listening" not in error
+
+
+def test_download_by_bib_writes_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status = main(["download", "456", "--bib", "777", "--to", str(tmp_path)])
+
+    output = capsys.readouterr().out
+    assert status == 0
+    assert output.startswith("1 downloaded")
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_download_twice_skips_as_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    main(["download", "456", "--bib", "777", "--to", str(tmp_path)])
+    capsys.readouterr()
+
+    status = main(["download", "456", "--bib", "777", "--to", str(tmp_path), "--json"])
+
+    summary = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert summary["downloaded"] == []
+    assert len(summary["skipped"]) == 1
+
+
+def test_download_needs_one_selector(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["download", "456", "--to", str(tmp_path)])
+
+    assert caught.value.code == 2
+    assert "--selfie" in capsys.readouterr().err

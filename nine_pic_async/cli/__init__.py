@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .._errors import NinePicError
 from .._version import __version__
-from ._commands import run_demo, run_results, run_sandbox, run_search
+from ._commands import run_demo, run_download, run_results, run_sandbox, run_search
 
 __all__ = ["main"]
 
@@ -67,6 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="images per page, 1 to 100 (default: 32)",
     )
     _add_connection_options(results)
+
+    download = commands.add_parser(
+        "download", help="download the original photos of a face search or a BIB to a folder"
+    )
+    download.add_argument("event_id", type=int, metavar="EVENT_ID")
+    selector = download.add_mutually_exclusive_group(required=True)
+    selector.add_argument("--selfie", metavar="REQUEST_ID", help="request_id of a face search")
+    selector.add_argument("--bib", metavar="BIB", help="a participant's BIB number")
+    download.add_argument("--to", required=True, metavar="DIR", help="folder to write into")
+    download.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="files downloaded at once (default: 8)",
+    )
+    _add_connection_options(download)
 
     sandbox = commands.add_parser(
         "sandbox", help="run the local sandbox server until interrupted (Ctrl+C)"
@@ -132,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_search(args))
         elif args.command == "results":
             asyncio.run(run_results(args))
+        elif args.command == "download":
+            return asyncio.run(run_download(args))
         elif args.command == "sandbox":
             asyncio.run(run_sandbox(args))
         else:

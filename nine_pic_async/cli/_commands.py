@@ -80,6 +80,43 @@ async def run_results(args: argparse.Namespace) -> None:
     print_pages(pages, as_json=args.json)
 
 
+async def run_download(args: argparse.Namespace) -> int:
+    """Download originals with a progress line on a terminal; return 1 if any file failed."""
+    show_progress = sys.stderr.isatty()
+
+    def progress(done: int, total: int, written: int) -> None:
+        if show_progress:
+            print(f"\r{done}/{total} files, {written / 1e6:.1f} MB", end="", file=sys.stderr)
+
+    async with open_client(args) as client:
+        report = await client.originals.download(
+            args.event_id,
+            args.to,
+            selfie=args.selfie,
+            bib=args.bib,
+            concurrency=args.concurrency,
+            on_progress=progress,
+        )
+    if show_progress:
+        print(file=sys.stderr)
+    if args.json:
+        summary = {
+            "downloaded": [str(path) for path in report.downloaded],
+            "skipped": [str(path) for path in report.skipped],
+            "failed": [{"name": f.name, "reason": f.reason} for f in report.failed],
+            "bytes_written": report.bytes_written,
+        }
+        print(msgspec.json.encode(summary).decode())
+    else:
+        print(
+            f"{len(report.downloaded)} downloaded ({report.bytes_written / 1e6:.1f} MB), "
+            f"{len(report.skipped)} already there, {len(report.failed)} failed, in {args.to}"
+        )
+        for failure in report.failed:
+            print(f"  failed: {failure.name}: {failure.reason}")
+    return 1 if report.failed else 0
+
+
 async def run_sandbox(args: argparse.Namespace) -> None:
     chaos = Chaos(latency=args.latency) if args.latency else None
     async with Sandbox(host=args.host, port=args.port, chaos=chaos) as sandbox:

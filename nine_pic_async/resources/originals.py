@@ -8,16 +8,19 @@ expire about an hour after they are issued, so they are never cached.
 from __future__ import annotations
 
 import builtins
+import os
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import aiohttp
 import msgspec
 
 from .. import _protocol as protocol
 from .._models import OriginalLink, OriginalLinksPage
 from .._pagination import ItemIterator, PageIterator, ProgressCallback
 from ._base import walk_pages
+from .downloads import DownloadProgress, DownloadReport, download_originals
 
 if TYPE_CHECKING:
     from .._client import NinePicClient
@@ -185,3 +188,67 @@ class OriginalsResource:
             concurrency=concurrency,
         )
         return ItemIterator(pages.generator, links_of, filename_of)
+
+    async def download(
+        self,
+        event_id: int,
+        dest_dir: str | os.PathLike[str],
+        *,
+        selfie: str | uuid.UUID | None = None,
+        bib: str | None = None,
+        image_id: str | None = None,
+        image_ids: Sequence[str] | None = None,
+        concurrency: int = 8,
+        on_progress: DownloadProgress | None = None,
+    ) -> DownloadReport:
+        """Download the originals a selector names into `dest_dir`, `concurrency` at a time.
+
+        Each file is streamed to disk under a temporary name and renamed when
+        complete; a file already in `dest_dir` is skipped, so running again
+        resumes an interrupted download. An expired link is asked for again
+        once. The report lists what was downloaded, skipped and failed (with
+        the server's reason for images it could not link, and names that would
+        leave `dest_dir`). `on_progress(files_done, files_total, bytes_written)`
+        is called after each file. Presigned URLs are logged without their query.
+        """
+        body = links_body(selfie=selfie, bib=bib, image_id=image_id, image_ids=image_ids)
+        event_id = protocol.check_positive_int("event_id", event_id)
+        return await download_originals(
+            self, event_id, dest_dir, body, concurrency=concurrency, on_progress=on_progress
+        )
+
+    def iter_pages_for_body(self, event_id: int, body: bytes) -> PageIterator[OriginalLinksPage]:
+        """Iterate over the link pages of an already encoded request body (60 links a page)."""
+
+        async def fetch_page(number: int) -> OriginalLinksPage:
+            return await self._links_page(event_id, body, page=number, page_size=MAX_PAGE_SIZE)
+
+        return walk_pages(
+            self._client,
+            fetch_page,
+            entries_of,
+            start_page=1,
+            page_size=MAX_PAGE_SIZE,
+            max_page_size=MAX_PAGE_SIZE,
+            concurrency=None,
+            max_pages=None,
+            on_progress=None,
+        )
+
+    async def relist_link(
+        self, event_id: int, body: bytes, page: int, filename: str
+    ) -> OriginalLink | None:
+        """Ask for one page of links again and return the fresh link for `filename`."""
+        fresh = await self._links_page(event_id, body, page=page, page_size=MAX_PAGE_SIZE)
+        return next((link for link in fresh.presigned_urls if link.filename == filename), None)
+
+    async def session(self) -> aiohttp.ClientSession:
+        """Return the client's session, for requests to presigned URLs (no API key is sent)."""
+        return await self._client._transport._session_for_running_loop()
+
+    def download_timeout(self) -> aiohttp.ClientTimeout:
+        """Return the client's connect and read limits, without a total: files may be large."""
+        timeout = self._client.timeout
+        return aiohttp.ClientTimeout(
+            total=None, sock_connect=timeout.connect, sock_read=timeout.read
+        )

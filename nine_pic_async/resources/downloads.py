@@ -1,0 +1,236 @@
+"""Downloading originals to disk: streamed, renamed when complete, resumable.
+
+Each file is streamed to a hidden temporary name next to its final name
+(`.{filename}.part`) and renamed only once every byte has arrived, so an
+interrupted run never leaves a partial file under a final name, and a second
+run skips the files that are already there. A link that has expired (the
+storage answers 403) is asked for again once. A file name that would leave
+the destination folder is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from .. import _protocol as protocol
+from .._errors import APIConnectionError, APITimeoutError, NinePicError
+from .._models import OriginalLink, OriginalLinksPage
+
+if TYPE_CHECKING:
+    from .originals import OriginalsResource
+
+logger = logging.getLogger("nine_pic_async.downloads")
+
+CHUNK_BYTES = 64 * 1024
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+DownloadProgress = Callable[[int, int, int], object]
+"""Called as `on_progress(files_done, files_total, bytes_written)` after each file."""
+
+
+@dataclass(frozen=True)
+class DownloadFailure:
+    """A file that was not downloaded: its name (or image id) and the reason."""
+
+    name: str
+    reason: str
+
+
+@dataclass
+class DownloadReport:
+    """What a download run did, file by file."""
+
+    downloaded: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[DownloadFailure] = field(default_factory=list)
+    bytes_written: int = 0
+
+
+def safe_target(dest_dir: Path, filename: str) -> Path:
+    """Return where `filename` goes inside `dest_dir`, or raise `ValueError` if it would escape."""
+    if (
+        not filename
+        or filename in {".", ".."}
+        or _UNSAFE_NAME.search(filename)
+        or filename.startswith(".")
+        or os.path.isabs(filename)
+    ):
+        raise ValueError(f"unsafe file name {filename[:80]!r}")
+    target = dest_dir / filename
+    if target.resolve().parent != dest_dir.resolve():
+        raise ValueError(f"unsafe file name {filename[:80]!r}")
+    return target
+
+
+def url_for_log(url: str) -> str:
+    """Return a presigned URL without its query string, which holds the signature."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+class _LinkExpiredError(Exception):
+    pass
+
+
+async def download_originals(
+    originals: OriginalsResource,
+    event_id: int,
+    dest_dir: str | os.PathLike[str],
+    body: bytes,
+    *,
+    concurrency: int,
+    on_progress: DownloadProgress | None,
+) -> DownloadReport:
+    """Download every original a selector names into `dest_dir`; see `originals.download`."""
+    folder = _prepare_folder(dest_dir)
+    protocol.check_positive_int("concurrency", concurrency)
+    report = DownloadReport()
+
+    # Links are listed first, page by page, then downloaded; a page is listed again when
+    # one of its links has expired by the time its file is fetched.
+    pages: list[OriginalLinksPage] = []
+    async with originals.iter_pages_for_body(event_id, body) as walk:
+        async for page in walk:
+            pages.append(page)
+    jobs: list[tuple[int, OriginalLink]] = []
+    for number, page in enumerate(pages, start=1):
+        jobs += [(number, link) for link in page.presigned_urls]
+        report.failed += [
+            DownloadFailure(item.image_id, item.error or "no link was generated")
+            for item in page.failed_urls
+        ]
+
+    slots = asyncio.Semaphore(concurrency)
+    total = len(jobs)
+    done = 0
+
+    async def fetch(number: int, link: OriginalLink) -> None:
+        nonlocal done
+        async with slots:
+            await _download_one(originals, event_id, body, number, link, folder, report)
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total, report.bytes_written)
+
+    await asyncio.gather(*(fetch(number, link) for number, link in jobs))
+    return report
+
+
+def _prepare_folder(dest_dir: str | os.PathLike[str]) -> Path:
+    if not isinstance(dest_dir, (str, os.PathLike)):
+        raise TypeError(f"dest_dir must be a path, got {type(dest_dir).__name__}")
+    folder = Path(dest_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"dest_dir exists and is not a folder: {str(folder)[:200]!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def _download_one(
+    originals: OriginalsResource,
+    event_id: int,
+    body: bytes,
+    number: int,
+    link: OriginalLink,
+    folder: Path,
+    report: DownloadReport,
+) -> None:
+    try:
+        target = safe_target(folder, link.filename)
+    except ValueError as exc:
+        report.failed.append(DownloadFailure(link.filename, str(exc)))
+        return
+    if target.exists():
+        report.skipped.append(target)
+        return
+
+    url = link.url
+    for attempt in range(2):
+        try:
+            written = await _stream_to_file(originals, url, target)
+        except _LinkExpiredError:
+            if attempt == 1:
+                report.failed.append(DownloadFailure(link.filename, "the link expired twice"))
+                return
+            fresh = await originals.relist_link(event_id, body, number, link.filename)
+            if fresh is None:
+                report.failed.append(
+                    DownloadFailure(link.filename, "the link expired and no new one was issued")
+                )
+                return
+            url = fresh.url
+            continue
+        except NinePicError as exc:
+            report.failed.append(DownloadFailure(link.filename, str(exc)))
+            return
+        except OSError as exc:
+            report.failed.append(DownloadFailure(link.filename, f"cannot write the file: {exc}"))
+            return
+        report.downloaded.append(target)
+        report.bytes_written += written
+        return
+
+
+async def _stream_to_file(originals: OriginalsResource, url: str, target: Path) -> int:
+    """Stream `url` into `target` through a temporary file; return the bytes written."""
+    session = await originals.session()
+    timeout = originals.download_timeout()
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    shown = url_for_log(url)
+    written = 0
+    try:
+        async with session.get(url, allow_redirects=False, timeout=timeout) as response:
+            if response.status == 403:
+                logger.info("GET %s 403: the link has expired or is invalid", shown)
+                raise _LinkExpiredError
+            if response.status != 200:
+                raise APIConnectionError(
+                    f"download failed with status {response.status}", method="GET", path=shown
+                )
+            expected = response.content_length
+            with temporary.open("wb") as file:
+                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+                    await asyncio.to_thread(file.write, chunk)
+                    written += len(chunk)
+            if expected is not None and written != expected:
+                raise APIConnectionError(
+                    f"download ended after {written} of {expected} bytes", method="GET", path=shown
+                )
+        os.replace(temporary, target)
+        logger.info("GET %s 200 %d bytes", shown, written)
+        return written
+    except (asyncio.TimeoutError, TimeoutError) as exc:
+        raise APITimeoutError("download timed out", method="GET", path=shown) from exc
+    except aiohttp.ClientError as exc:
+        raise APIConnectionError(
+            f"download failed: {type(exc).__name__}", method="GET", path=shown
+        ) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def selector_label(
+    selfie: str | uuid.UUID | None,
+    bib: str | None,
+    image_id: str | None,
+    image_ids: Sequence[str] | None,
+) -> str:
+    """Return a short description of a selector, for messages."""
+    if selfie is not None:
+        return f"selfie {selfie}"
+    if bib is not None:
+        return f"BIB {bib}"
+    if image_id is not None:
+        return f"image {image_id}"
+    return f"{len(image_ids or ())} images"

@@ -1,0 +1,169 @@
+"""Downloading originals to disk: complete files only, resume, expiry, hostile names."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from aiohttp import web
+
+from nine_pic_async import NinePicClient
+from nine_pic_async.resources.downloads import safe_target
+from nine_pic_async.testing import (
+    DEMO_EVENT_ID,
+    SAMPLE_BIBS,
+    Chaos,
+    Fault,
+    Sandbox,
+    original_bytes,
+)
+
+
+def client_for(sandbox: Sandbox) -> NinePicClient:
+    return NinePicClient(sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url)
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+async def test_download_writes_every_original(sandbox: Sandbox, tmp_path: Path) -> None:
+    progress: list[tuple[int, int, int]] = []
+
+    async with client_for(sandbox) as client:
+        report = await client.originals.download(
+            DEMO_EVENT_ID, tmp_path, bib="A123", on_progress=lambda *p: progress.append(p)
+        )
+
+    assert len(report.downloaded) + len(report.failed) == SAMPLE_BIBS["A123"]
+    assert report.skipped == []
+    assert files_in(tmp_path) == sorted(path.name for path in report.downloaded)
+    for path in report.downloaded:
+        image_id = path.stem
+        assert path.read_bytes() == original_bytes(DEMO_EVENT_ID, image_id, sandbox.original_size)
+    assert report.bytes_written == sandbox.original_size * len(report.downloaded)
+    assert progress[-1][:2] == (len(report.downloaded), len(report.downloaded))
+
+
+async def test_second_run_skips_complete_files(sandbox: Sandbox, tmp_path: Path) -> None:
+    async with client_for(sandbox) as client:
+        first = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="A123")
+        downloads_before = sandbox.stats.requests["media.original"]
+        second = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="A123")
+
+    assert len(second.skipped) == len(first.downloaded)
+    assert second.downloaded == []
+    assert sandbox.stats.requests["media.original"] == downloads_before
+
+
+async def test_interrupted_downloads_leave_no_partial_file(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.set_chaos(Chaos(truncate_rate=1.0), route="media.original")
+
+    async with client_for(sandbox) as client:
+        broken = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="A123")
+        leftovers = files_in(tmp_path)
+        sandbox.set_chaos(None)
+        resumed = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="A123")
+
+    assert broken.downloaded == []
+    assert leftovers == []
+    assert len(resumed.downloaded) == SAMPLE_BIBS["A123"] - len(resumed.failed)
+
+
+async def test_expired_link_is_asked_for_again(tmp_path: Path) -> None:
+    async with Sandbox(link_lifetime=1) as sandbox, client_for(sandbox) as client:
+        sandbox.add_fault("media.original", Fault(delay=2.5))
+        report = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="777")
+
+    assert len(report.downloaded) == 1
+    assert sandbox.stats.requests["originals.links"] == 2
+
+
+async def test_presigned_query_is_not_logged(
+    sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    async with client_for(sandbox) as client:
+        await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="777")
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("/media/originals/" in line for line in lines)
+    assert all("signature=" not in line and "expires=" not in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../evil.jpg", "/etc/passwd", "a/b.jpg", "..", ".", "", ".hidden", "x\x00.jpg", "c\\d.jpg"],
+)
+def test_unsafe_names_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="unsafe file name"):
+        safe_target(tmp_path, name)
+
+
+@pytest.fixture
+async def hostile_links() -> AsyncIterator[str]:
+    """Yield the base URL of a server whose links carry names that try to leave the folder."""
+
+    async def links(request: web.Request) -> web.Response:
+        base = f"http://{request.host}"
+        names = ["../escape.jpg", "/tmp/absolute.jpg", "nested/dir.jpg", "fine.jpg"]
+        data = {
+            "presigned_urls": [{"url": f"{base}/file", "filename": name} for name in names],
+            "failed_urls": [],
+            "pagination": {
+                "total": 4,
+                "currentPage": 1,
+                "totalPages": 1,
+                "hasNextPage": False,
+                "hasPreviousPage": False,
+                "page_size": 60,
+            },
+        }
+        body = {"responseType": "success", "message": "ok", "data": data}
+        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+    async def file(request: web.Request) -> web.Response:
+        return web.Response(body=b"\xff\xd8\xff" + b"0" * 100, content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_post("/api/v1/ext/903/event/456/original-photos", links)
+    app.router.add_get("/file", file)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+async def test_hostile_names_stay_inside_the_folder(hostile_links: str, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+
+    async with NinePicClient("key", 903, base_url=hostile_links) as client:
+        report = await client.originals.download(DEMO_EVENT_ID, folder, bib="1")
+
+    assert [path.name for path in report.downloaded] == ["fine.jpg"]
+    assert sorted(failure.name for failure in report.failed) == [
+        "../escape.jpg",
+        "/tmp/absolute.jpg",
+        "nested/dir.jpg",
+    ]
+    assert files_in(tmp_path) == ["photos"]
+    assert files_in(folder) == ["fine.jpg"]
+
+
+async def test_dest_dir_that_is_a_file_is_rejected(sandbox: Sandbox, tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+
+    async with client_for(sandbox) as client:
+        with pytest.raises(ValueError, match="not a folder"):
+            await client.originals.download(DEMO_EVENT_ID, not_a_folder, bib="777")
+
+    assert sandbox.stats.total_requests == 0

@@ -1,9 +1,9 @@
 """`MemoryCache`, the default in-process cache, and `BytesSerializer` for shared backends.
 
 `MemoryCache` is a full aiocache `BaseCache`, so it works wherever aiocache
-does, but it also offers the client a synchronous lookup (`get_nowait`) that
-skips aiocache's decorator layers (plugins, a `wait_for` per call): a hit costs
-a dictionary lookup and a clock read. It keeps the decoded, frozen models
+does. It also offers the client a synchronous lookup (`get_nowait`) that skips
+aiocache's decorator layers (plugins, a `wait_for` per call), so a hit costs a
+dictionary lookup and a clock read. It keeps the decoded, frozen models
 themselves, with no serialization.
 
 Entries expire by timestamp, checked on read, so they expire even after the
@@ -73,7 +73,7 @@ class MemoryCache(BaseCache):  # type: ignore[misc]
     """A bounded, least-recently-used in-process cache with timestamp expiry.
 
     `max_entries` bounds the number of keys and `max_bytes` their estimated
-    memory (see `estimate_size`); the least recently read or written entry is
+    memory (see `estimate_size`). The least recently read or written entry is
     evicted first, and a single value larger than `max_bytes` is not stored.
     `ttl` is the default lifetime in seconds (`None`: until evicted).
     """

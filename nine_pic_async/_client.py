@@ -1,9 +1,9 @@
 """`NinePicClient`: the session, the send path and the resources hanging off it.
 
-The send path is layered: a resource method checks its arguments and builds a
-cache key, `ResponseCache.get_or_fetch` serves hits and coalesces identical
-misses, `call_with_retries` repeats failed attempts, and `Transport.send` sends
-one request and hands status and body to the pure functions of `_protocol`.
+The send path is layered. A resource method checks its arguments and builds a
+cache key. `ResponseCache.get_or_fetch` serves hits and coalesces identical
+misses. `call_with_retries` repeats failed attempts. `Transport.send` sends one
+request and hands status and body to the pure functions of `_protocol`.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class NinePicClient:
     `api_key`, `org_id` and `base_url` fall back to the environment variables
     `NINEPIC_API_KEY`, `NINEPIC_ORG_ID` and `NINEPIC_BASE_URL`. The aiohttp
     session is created on first use inside the running loop and closed by
-    `aclose()`, or when that loop ends; a session passed as `session=` is
+    `aclose()`, or when that loop ends. A session passed as `session=` is
     borrowed and left open.
 
     `cache` is any aiocache backend (see `memory_cache`, `redis_cache`,
@@ -185,7 +185,7 @@ class NinePicClient:
 
     @property
     def max_concurrency(self) -> int:
-        """The most requests this client has in flight at once."""
+        """The maximum number of requests this client has in flight at once."""
         return self._transport.max_concurrency
 
     @property

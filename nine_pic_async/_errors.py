@@ -162,7 +162,7 @@ class RateLimitError(APIStatusError):
 class ServerError(APIStatusError):
     """5xx: a failure on the server's side; 500, 502, 503 and 504 are retried.
 
-    `retry_after` is the wait in seconds a 503 asked for with `Retry-After`.
+    `retry_after` is the wait in seconds that a 503 requested with `Retry-After`.
     """
 
     def __init__(

@@ -2,7 +2,7 @@
 
 The walk is written against a `fetch_page(number)` coroutine, so every page
 goes through the same cache, single-flight and retry layers as a single read.
-The first page is read alone, because it tells how many pages there are; then
+The first page is read alone, because it contains the number of pages. Then
 up to `concurrency` later pages are in flight at once, and pages are yielded
 strictly in order. Only the pages of that window are held in memory.
 
@@ -130,7 +130,7 @@ async def iterate_pages(
     reaches `total_pages`, or whose `items` are empty, and after `max_pages`
     pages. A page that repeats the items of the one before, or whose
     `current_page` is not the page requested, raises `ResponseValidationError`
-    instead of looping; so does a walk past 10,000 pages without `max_pages`.
+    instead of looping. So does a walk past 10,000 pages without `max_pages`.
     """
     limit = max_pages if max_pages is not None else SAFETY_MAX_PAGES
     page = await fetch_page(start_page)

@@ -1,9 +1,9 @@
 """The 9Pic protocol as pure functions: no I/O, no event loop.
 
-Building paths and cache keys, checking arguments before a request, sniffing a
-selfie's image type, and turning a status and body into a model or an
-exception all live here, so that each rule is unit-tested on its own with the
-documented example payloads. `_client.py` only sends, sleeps and talks to the
+This module builds paths and cache keys, checks arguments before a request,
+sniffs a selfie's image type, and turns a status and body into a model or an
+exception. Each rule is unit-tested on its own with the documented example
+payloads. `_client.py` only sends, sleeps and talks to the
 cache.
 """
 
@@ -104,7 +104,7 @@ def check_ttl(ttl: object) -> None:
 def canonical_request_id(request_id: object) -> str:
     """Return `request_id` as a lower-case hyphenated UUID, or raise `ValueError`.
 
-    The API answers 400 to anything that is not a UUID, so the client refuses it
+    The API returns 400 for anything that is not a UUID, so the client rejects it
     before the request. Canonical form makes `ABC...` and `abc...` one cache key.
     """
     if isinstance(request_id, str):
@@ -430,9 +430,9 @@ def status_error(
 ) -> APIStatusError:
     """Build the exception for a non-2xx response.
 
-    The status decides the class even when the body is not JSON (a proxy's HTML
-    502 is still a retryable `ServerError`); the message is the envelope's
-    `message`, or an excerpt of the body when there is none.
+    The status decides the class even when the body is not JSON, because a
+    proxy's HTML 502 is still a retryable `ServerError`. The message is the
+    envelope's `message`, or an excerpt of the body when there is none.
     """
     message = _error_message(body)
     if status == 429:
@@ -472,7 +472,7 @@ def _error_message(body: bytes) -> str:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Return the wait a `Retry-After` header asks for, in seconds.
+    """Return the wait a `Retry-After` header requests, in seconds.
 
     Both forms are read: delta-seconds and an HTTP date. A missing, malformed,
     past or absurd (over a day) value returns `None`, so the caller falls back

@@ -2,7 +2,7 @@
 
 With a `MemoryCache` the lookup is synchronous and returns the stored model
 itself. Any other aiocache backend stores msgpack bytes written by msgspec,
-never pickle, so a poisoned shared cache cannot run code in the client; a
+never pickle, so a poisoned shared cache cannot run code in the client. A
 value that fails to decode is a miss and is overwritten by the next fetch.
 
 A failing backend never fails a read: the failure is a miss, logged as one
@@ -114,8 +114,8 @@ class ResponseCache:
     def peek(self, key: str) -> Any:
         """Return the value under `key` when an in-process lookup finds it, else `None`.
 
-        A synchronous shortcut for `MemoryCache`, counted as a hit, so that a hit
-        needs no coroutine and no request to be built; other backends return `None`.
+        This synchronous shortcut for `MemoryCache` counts as a hit and needs no
+        coroutine and no request to be built. Other backends return `None`.
         """
         if self._memory is None:
             return None

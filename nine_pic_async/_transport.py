@@ -76,7 +76,7 @@ class Transport:
         self.base_url = base_url
         self.max_response_bytes = max_response_bytes
         # With a borrowed session, waiting for its connector's pool would count against
-        # the request timeout; waiting for our own slot does not, so never allow more.
+        # the request timeout, but waiting for our own slot does not. So allow no more.
         connector_limit = session.connector.limit if session and session.connector else 0
         if connector_limit:
             max_concurrency = min(max_concurrency, connector_limit)
@@ -157,7 +157,7 @@ class Transport:
                 failure = APITimeoutError("request timed out", method=method, path=path)
                 failure.__cause__ = exc
             except aiohttp.ClientResponseError as exc:
-                # Not chained: its request_info holds the request headers, the API key among them.
+                # Not chained: its request_info contains the request headers, API key included.
                 failure = APIConnectionError(
                     f"invalid response: {type(exc).__name__}: {exc.message}",
                     method=method,

@@ -1,7 +1,7 @@
 """The `ninepic` command: search, read results, run the sandbox, or watch a demo.
 
 Without an API key (`--api-key` or `NINEPIC_API_KEY`), `search` and `results`
-run against a sandbox started in-process, and say so on stderr.
+run against a sandbox started in-process, with a notice on stderr.
 """
 
 from __future__ import annotations

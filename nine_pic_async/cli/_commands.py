@@ -1,4 +1,4 @@
-"""What each `ninepic` subcommand does; parsing and error reporting live in `__init__`."""
+"""The `ninepic` subcommands. Argument parsing and error reporting are in `__init__`."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Downloading originals to disk: streamed, renamed when complete, resumable.
 
 Each file is streamed to a hidden temporary name next to its final name
-(`.{filename}.part`) and renamed only once every byte has arrived, so an
-interrupted run never leaves a partial file under a final name, and a second
-run skips the files that are already there. A link that has expired (the
-storage answers 403) is asked for again once. A file name that would leave
+(`.{filename}.{random}.part`) and renamed only once every byte has arrived. So
+an interrupted run leaves no partial file under a final name, and a second run
+skips the files that are already there. A link that has expired (the storage
+returns 403) is requested again once. A file name that would leave
 the destination folder is refused.
 """
 
@@ -49,7 +49,7 @@ class DownloadFailure:
 
 @dataclass
 class DownloadReport:
-    """What a download run did, file by file."""
+    """The outcome of a download run, file by file."""
 
     downloaded: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
@@ -74,7 +74,7 @@ def safe_target(dest_dir: Path, filename: str) -> Path:
 
 
 def url_for_log(url: str) -> str:
-    """Return a presigned URL without its query string, which holds the signature."""
+    """Return a presigned URL without its query string, which contains the signature."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
@@ -97,7 +97,7 @@ async def download_originals(
     protocol.check_positive_int("concurrency", concurrency)
     report = DownloadReport()
 
-    # Links are listed first, page by page, then downloaded; a page is listed again when
+    # Links are listed first, page by page, then downloaded. A page is listed again when
     # one of its links has expired by the time its file is fetched.
     pages: list[OriginalLinksPage] = []
     async with originals.iter_pages_for_body(event_id, body) as walk:

@@ -201,8 +201,9 @@ class FacesResource:
         """Remove every cached page of a search result, in every page size; return how many.
 
         With a shared backend the pages are found through an index stored next
-        to them; a page stored by another process at the same instant as a
-        sibling page can be missing from it, and then stays until its TTL ends.
+        to them. A page that another process stored at the same instant as a
+        sibling page can be missing from that index, and then stays until its
+        TTL ends.
         """
         client = self._client
         event_id = protocol.check_positive_int("event_id", event_id)

@@ -204,11 +204,11 @@ class OriginalsResource:
         """Download the originals a selector names into `dest_dir`, `concurrency` at a time.
 
         Each file is streamed to disk under a temporary name and renamed when
-        complete; a file already in `dest_dir` is skipped, so running again
-        resumes an interrupted download. An expired link is asked for again
-        once. The report lists what was downloaded, skipped and failed (with
-        the server's reason for images it could not link, and names that would
-        leave `dest_dir`). `on_progress(files_done, files_total, bytes_written)`
+        complete. A file already in `dest_dir` is skipped, so running again
+        resumes an interrupted download. An expired link is requested again
+        once. The report lists what was downloaded, skipped and failed, with
+        the server's reason for images it could not link and with names that
+        would leave `dest_dir`. `on_progress(files_done, files_total, bytes_written)`
         is called after each file. Presigned URLs are logged without their query.
         """
         body = links_body(selfie=selfie, bib=bib, image_id=image_id, image_ids=image_ids)

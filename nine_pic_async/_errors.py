@@ -95,20 +95,38 @@ class ResponseValidationError(NinePicError, ValueError):
 
 
 class APIStatusError(NinePicError):
-    """A response with a non-2xx status. `message` is the server's own text."""
+    """A response with a non-2xx status. `message` is the server's own text.
 
-    def __init__(self, message: str, *, status: int, method: str, path: str) -> None:
+    `retry_after` is the wait in seconds that a 429 or 503 requested with a
+    usable `Retry-After` header, and `None` otherwise.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.method = method
         self.path = path
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return f"{self.status} {self.message} ({self.method} {self.path})"
 
     def __reduce__(self) -> tuple[object, ...]:
-        fields = {"status": self.status, "method": self.method, "path": self.path}
+        fields = {
+            "status": self.status,
+            "method": self.method,
+            "path": self.path,
+            "retry_after": self.retry_after,
+        }
         return (_rebuild, (type(self), self.message, fields))
 
 
@@ -134,57 +152,11 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: the API gateway's rate limit. `retry_after` is the server's wait in
-    seconds, when it sent a usable `Retry-After` header."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        method: str,
-        path: str,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, status=status, method=method, path=path)
-        self.retry_after = retry_after
-
-    def __reduce__(self) -> tuple[object, ...]:
-        fields = {
-            "status": self.status,
-            "method": self.method,
-            "path": self.path,
-            "retry_after": self.retry_after,
-        }
-        return (_rebuild, (type(self), self.message, fields))
+    """429: the API gateway's rate limit; retried after `retry_after` when it is set."""
 
 
 class ServerError(APIStatusError):
-    """5xx: a failure on the server's side; 500, 502, 503 and 504 are retried.
-
-    `retry_after` is the wait in seconds that a 503 requested with `Retry-After`.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        method: str,
-        path: str,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, status=status, method=method, path=path)
-        self.retry_after = retry_after
-
-    def __reduce__(self) -> tuple[object, ...]:
-        fields = {
-            "status": self.status,
-            "method": self.method,
-            "path": self.path,
-            "retry_after": self.retry_after,
-        }
-        return (_rebuild, (type(self), self.message, fields))
+    """5xx: a failure on the server's side; 500, 502, 503 and 504 are retried."""
 
 
 def _rebuild(cls: type[NinePicError], message: str, fields: dict[str, object]) -> NinePicError:

@@ -137,3 +137,15 @@ def test_retry_after_of_a_503_is_waited_in_full() -> None:
     error = ServerError("busy", status=503, method="GET", path="/x", retry_after=2.5)
 
     assert retry_delay(RetryPolicy(max_delay=0.1), 1, error, random.Random(0)) == 2.5
+
+
+def test_status_errors_survive_pickling() -> None:
+    import pickle
+
+    error = RateLimitError("slow", status=429, method="GET", path="/x", retry_after=3.0)
+
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert type(copy) is RateLimitError
+    assert copy.retry_after == 3.0
+    assert str(copy) == str(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from nine_pic_async import NinePicClient
+from nine_pic_async import NinePicClient, NotFoundError
 from nine_pic_async.resources.downloads import safe_target
 from nine_pic_async.testing import (
     DEMO_EVENT_ID,
@@ -167,3 +168,104 @@ async def test_dest_dir_that_is_a_file_is_rejected(sandbox: Sandbox, tmp_path: P
             await client.originals.download(DEMO_EVENT_ID, not_a_folder, bib="777")
 
     assert sandbox.stats.total_requests == 0
+
+
+@pytest.fixture
+async def odd_links() -> AsyncIterator[tuple[str, list[tuple[str, bytes, dict[str, str]]]]]:
+    """Yield a server whose links are set by the test: (filename, body, extra headers)."""
+    entries: list[tuple[str, bytes, dict[str, str]]] = []
+
+    async def links(request: web.Request) -> web.Response:
+        base = f"http://{request.host}"
+        data = {
+            "presigned_urls": [
+                {"url": f"{base}/file/{index}", "filename": name}
+                for index, (name, _body, _headers) in enumerate(entries)
+            ],
+            "failed_urls": [],
+            "pagination": {
+                "total": len(entries),
+                "currentPage": 1,
+                "totalPages": 1,
+                "hasNextPage": False,
+                "hasPreviousPage": False,
+                "page_size": 60,
+            },
+        }
+        body = {"responseType": "success", "message": "ok", "data": data}
+        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+    async def file(request: web.Request) -> web.Response:
+        _name, body, headers = entries[int(request.match_info["index"])]
+        return web.Response(body=body, headers={"Content-Type": "image/jpeg", **headers})
+
+    app = web.Application()
+    app.router.add_post("/api/v1/ext/903/event/456/original-photos", links)
+    app.router.add_get("/file/{index}", file)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}", entries
+    await runner.cleanup()
+
+
+JPEG = b"\xff\xd8\xff" + b"0" * 1000
+
+
+async def test_odd_names_fail_alone(
+    odd_links: tuple[str, list[tuple[str, bytes, dict[str, str]]]], tmp_path: Path
+) -> None:
+    base_url, entries = odd_links
+    entries += [
+        ("a" * 300 + ".jpg", JPEG, {}),
+        ("dup.jpg", JPEG, {}),
+        ("dup.jpg", b"\xff\xd8\xffother", {}),
+        ("folder.jpg", JPEG, {}),
+        ("zipped.jpg", gzip.compress(JPEG), {"Content-Encoding": "gzip"}),
+        ("fine.jpg", JPEG, {}),
+    ]
+    (tmp_path / "folder.jpg").mkdir()
+    (tmp_path / ".fine.jpg.part").write_bytes(b"stale half file")
+
+    async with NinePicClient("key", 903, base_url=base_url) as client:
+        report = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="1")
+
+    reasons = {failure.name[:10]: failure.reason for failure in report.failed}
+    assert sorted(path.name for path in report.downloaded) == ["dup.jpg", "fine.jpg", "zipped.jpg"]
+    assert "File name too long" in reasons["a" * 10]
+    assert reasons["dup.jpg"] == "duplicate file name"
+    assert reasons["folder.jpg"] == "a folder is in the way"
+    assert (tmp_path / "zipped.jpg").read_bytes() == JPEG
+    assert (tmp_path / "dup.jpg").read_bytes() == JPEG
+    assert sorted(files_in(tmp_path)) == ["dup.jpg", "fine.jpg", "folder.jpg", "zipped.jpg"]
+
+
+async def test_failed_relisting_is_reported_not_raised(tmp_path: Path) -> None:
+    async with (
+        Sandbox(link_lifetime=1) as sandbox,
+        NinePicClient(
+            sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url, max_retries=0
+        ) as client,
+    ):
+        sandbox.add_fault("media.original", Fault(delay=2.5))
+        sandbox.add_fault("originals.links", Fault(delay=0))  # The first listing passes.
+        sandbox.add_fault("originals.links", Fault(status=503), times=3)
+        report = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="777")
+
+    assert report.downloaded == []
+    assert len(report.failed) == 1
+    assert "503" in report.failed[0].reason
+    assert files_in(tmp_path) == []
+
+
+async def test_failed_listing_creates_no_folder(sandbox: Sandbox, tmp_path: Path) -> None:
+    folder = tmp_path / "never"
+
+    async with client_for(sandbox) as client:
+        with pytest.raises(NotFoundError):
+            await client.originals.download(
+                DEMO_EVENT_ID, folder, selfie="00000000-0000-4000-8000-000000000000"
+            )
+
+    assert not folder.exists()

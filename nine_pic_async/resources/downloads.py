@@ -1,7 +1,7 @@
 """Downloading originals to disk: streamed, renamed when complete, resumable.
 
 Each file is streamed to a hidden temporary name next to its final name
-(`.{filename}.{random}.part`) and renamed only once every byte has arrived. So
+(`.{filename}.part`) and renamed only once every byte has arrived. So
 an interrupted run leaves no partial file under a final name, and a second run
 skips the files that are already there. A link that has expired (the storage
 returns 403) is requested again once. A file name that would leave
@@ -93,24 +93,33 @@ async def download_originals(
     on_progress: DownloadProgress | None,
 ) -> DownloadReport:
     """Download every original a selector names into `dest_dir`; see `originals.download`."""
-    folder = _prepare_folder(dest_dir)
+    folder = _check_folder(dest_dir)
     protocol.check_positive_int("concurrency", concurrency)
     report = DownloadReport()
 
-    # Links are listed first, page by page, then downloaded. A page is listed again when
-    # one of its links has expired by the time its file is fetched.
+    # Links are listed first, page by page, then downloaded. A page is listed again, once
+    # for all its files, when its links have expired by the time their files are fetched.
     pages: list[OriginalLinksPage] = []
     async with originals.iter_pages_for_body(event_id, body) as walk:
         async for page in walk:
             pages.append(page)
+    folder.mkdir(parents=True, exist_ok=True)
+
     jobs: list[tuple[int, OriginalLink]] = []
+    claimed: set[str] = set()
     for number, page in enumerate(pages, start=1):
-        jobs += [(number, link) for link in page.presigned_urls]
         report.failed += [
             DownloadFailure(item.image_id, item.error or "no link was generated")
             for item in page.failed_urls
         ]
+        for link in page.presigned_urls:
+            if link.filename in claimed:
+                report.failed.append(DownloadFailure(link.filename, "duplicate file name"))
+                continue
+            claimed.add(link.filename)
+            jobs.append((number, link))
 
+    relister = _Relister(originals, event_id, body)
     slots = asyncio.Semaphore(concurrency)
     total = len(jobs)
     done = 0
@@ -118,29 +127,61 @@ async def download_originals(
     async def fetch(number: int, link: OriginalLink) -> None:
         nonlocal done
         async with slots:
-            await _download_one(originals, event_id, body, number, link, folder, report)
+            await _download_one(originals, relister, number, link, folder, report)
         done += 1
         if on_progress is not None:
             on_progress(done, total, report.bytes_written)
 
-    await asyncio.gather(*(fetch(number, link) for number, link in jobs))
+    tasks = [asyncio.ensure_future(fetch(number, link)) for number, link in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        # On cancellation or an unexpected error, no download may outlive the call.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await relister.aclose()
     return report
 
 
-def _prepare_folder(dest_dir: str | os.PathLike[str]) -> Path:
+def _check_folder(dest_dir: str | os.PathLike[str]) -> Path:
     if not isinstance(dest_dir, (str, os.PathLike)):
         raise TypeError(f"dest_dir must be a path, got {type(dest_dir).__name__}")
     folder = Path(dest_dir)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"dest_dir exists and is not a folder: {str(folder)[:200]!r}")
-    folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+class _Relister:
+    """Lists a page of links again at most once per run, however many of its links expired."""
+
+    def __init__(self, originals: OriginalsResource, event_id: int, body: bytes) -> None:
+        self._originals = originals
+        self._event_id = event_id
+        self._body = body
+        self._pages: dict[int, asyncio.Future[OriginalLinksPage]] = {}
+
+    async def aclose(self) -> None:
+        """Cancel and await the listings still running."""
+        for future in self._pages.values():
+            future.cancel()
+        await asyncio.gather(*self._pages.values(), return_exceptions=True)
+
+    async def fresh_link(self, number: int, filename: str) -> OriginalLink | None:
+        future = self._pages.get(number)
+        if future is None:
+            future = asyncio.ensure_future(
+                self._originals.links_page(self._event_id, self._body, number)
+            )
+            self._pages[number] = future
+        page = await asyncio.shield(future)
+        return next((link for link in page.presigned_urls if link.filename == filename), None)
 
 
 async def _download_one(
     originals: OriginalsResource,
-    event_id: int,
-    body: bytes,
+    relister: _Relister,
     number: int,
     link: OriginalLink,
     folder: Path,
@@ -148,49 +189,66 @@ async def _download_one(
 ) -> None:
     try:
         target = safe_target(folder, link.filename)
+        if target.is_dir():
+            report.failed.append(DownloadFailure(link.filename, "a folder is in the way"))
+            return
+        if target.exists():
+            report.skipped.append(target)
+            return
+        written = await _download_with_fresh_link(originals, relister, number, link, target)
     except ValueError as exc:
         report.failed.append(DownloadFailure(link.filename, str(exc)))
-        return
-    if target.exists():
-        report.skipped.append(target)
-        return
-
-    url = link.url
-    for attempt in range(2):
-        try:
-            written = await _stream_to_file(originals, url, target)
-        except _LinkExpiredError:
-            if attempt == 1:
-                report.failed.append(DownloadFailure(link.filename, "the link expired twice"))
-                return
-            fresh = await originals.relist_link(event_id, body, number, link.filename)
-            if fresh is None:
-                report.failed.append(
-                    DownloadFailure(link.filename, "the link expired and no new one was issued")
-                )
-                return
-            url = fresh.url
-            continue
-        except NinePicError as exc:
-            report.failed.append(DownloadFailure(link.filename, str(exc)))
-            return
-        except OSError as exc:
-            report.failed.append(DownloadFailure(link.filename, f"cannot write the file: {exc}"))
+    except NinePicError as exc:
+        report.failed.append(DownloadFailure(link.filename, str(exc)))
+    except OSError as exc:
+        report.failed.append(DownloadFailure(link.filename, f"cannot write the file: {exc}"))
+    else:
+        if written is None:
+            report.failed.append(DownloadFailure(link.filename, "the link expired"))
             return
         report.downloaded.append(target)
         report.bytes_written += written
-        return
+
+
+async def _download_with_fresh_link(
+    originals: OriginalsResource,
+    relister: _Relister,
+    number: int,
+    link: OriginalLink,
+    target: Path,
+) -> int | None:
+    """Download `link` into `target`; return the bytes written, or None if it stays expired."""
+    try:
+        return await _stream_to_file(originals, link.url, target)
+    except _LinkExpiredError:
+        pass
+    fresh = await relister.fresh_link(number, link.filename)
+    if fresh is None:
+        return None
+    try:
+        return await _stream_to_file(originals, fresh.url, target)
+    except _LinkExpiredError:
+        return None
 
 
 async def _stream_to_file(originals: OriginalsResource, url: str, target: Path) -> int:
-    """Stream `url` into `target` through a temporary file; return the bytes written."""
+    """Stream `url` into `target` through a temporary file; return the bytes written.
+
+    The temporary name is fixed per file, so a run killed midway leaves at most one
+    `.{name}.part` per file, which the next run overwrites.
+    """
     session = await originals.session()
     timeout = originals.download_timeout()
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    temporary = target.with_name(f".{target.name}.part")
     shown = url_for_log(url)
     written = 0
     try:
-        async with session.get(url, allow_redirects=False, timeout=timeout) as response:
+        async with session.get(
+            url,
+            allow_redirects=False,
+            timeout=timeout,
+            headers={"Accept-Encoding": "identity"},
+        ) as response:
             if response.status == 403:
                 logger.info("GET %s 403: the link has expired or is invalid", shown)
                 raise _LinkExpiredError
@@ -198,7 +256,8 @@ async def _stream_to_file(originals: OriginalsResource, url: str, target: Path) 
                 raise APIConnectionError(
                     f"download failed with status {response.status}", method="GET", path=shown
                 )
-            expected = response.content_length
+            # A compressed body is decompressed on the way, so its length is not comparable.
+            expected = None if "Content-Encoding" in response.headers else response.content_length
             with temporary.open("wb") as file:
                 async for chunk in response.content.iter_chunked(CHUNK_BYTES):
                     await asyncio.to_thread(file.write, chunk)

@@ -235,12 +235,9 @@ class OriginalsResource:
             on_progress=None,
         )
 
-    async def relist_link(
-        self, event_id: int, body: bytes, page: int, filename: str
-    ) -> OriginalLink | None:
-        """Ask for one page of links again and return the fresh link for `filename`."""
-        fresh = await self._links_page(event_id, body, page=page, page_size=MAX_PAGE_SIZE)
-        return next((link for link in fresh.presigned_urls if link.filename == filename), None)
+    async def links_page(self, event_id: int, body: bytes, page: int) -> OriginalLinksPage:
+        """Return one page (60 links) for an already encoded request body."""
+        return await self._links_page(event_id, body, page=page, page_size=MAX_PAGE_SIZE)
 
     async def session(self) -> aiohttp.ClientSession:
         """Return the client's session, for requests to presigned URLs (no API key is sent)."""

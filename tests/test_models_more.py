@@ -188,3 +188,11 @@ def test_epoch_seconds_rejects_naive_datetime() -> None:
     assert epoch_seconds("start", datetime(2024, 1, 1, tzinfo=timezone.utc)) == 1704067200
     with pytest.raises(ValueError, match="naive datetime"):
         epoch_seconds("start", datetime(2024, 1, 1))
+
+
+def test_placeholder_selfie_request_is_not_a_uuid() -> None:
+    request = msgspec.json.decode(example("original-photos-request-selfie-placeholder.json"))
+
+    assert request == {"method": "selfie", "identifier": "<SELFIE_UUID>"}
+    with pytest.raises(ValueError, match="request_id must be a UUID"):
+        links_body(selfie=request["identifier"], bib=None, image_id=None, image_ids=None)

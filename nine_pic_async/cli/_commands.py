@@ -17,6 +17,7 @@ from .._models import FaceSearchPage
 from ..testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Chaos, Sandbox
 
 DEMO_SELFIE = "runner.jpg"
+PROGRESS_WIDTH = 30
 
 
 @asynccontextmanager
@@ -86,7 +87,14 @@ async def run_download(args: argparse.Namespace) -> int:
 
     def progress(done: int, total: int, written: int) -> None:
         if show_progress:
-            print(f"\r{done}/{total} files, {written / 1e6:.1f} MB", end="", file=sys.stderr)
+            filled = PROGRESS_WIDTH * done // total if total else PROGRESS_WIDTH
+            bar = "#" * filled + "." * (PROGRESS_WIDTH - filled)
+            print(
+                f"\r[{bar}] {done}/{total} files, {written / 1e6:.1f} MB",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     async with open_client(args) as client:
         report = await client.originals.download(

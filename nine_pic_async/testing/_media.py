@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+logger = logging.getLogger("nine_pic_async.testing")
 
 DEFAULT_ORIGINAL_SIZE = 256 * 1024
 """Bytes of each original photo that the sandbox serves unless ``original_size`` is set."""
@@ -130,12 +133,19 @@ class MediaStream(web.StreamResponse):
         limit = self._size if cut is None else 1 + int(cut * (self._size - 1))
         await self.prepare(request)
         sent = 0
-        for chunk in iter_media_chunks(self._kind, self._event_id, self._photo_id, self._size):
-            part = chunk[: limit - sent]
-            await self.write(part)
-            sent += len(part)
-            if sent >= limit:
-                break
+        try:
+            for chunk in iter_media_chunks(self._kind, self._event_id, self._photo_id, self._size):
+                part = chunk[: limit - sent]
+                await self.write(part)
+                sent += len(part)
+                if sent >= limit:
+                    break
+        except ConnectionError:
+            # The client went away mid-download (it cancelled, or its timeout passed).
+            logger.debug(
+                "media download of %s cut by the client after %d bytes", self._photo_id, sent
+            )
+            return self
         if cut is None:
             await self.write_eof()
         elif request.transport is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import aiohttp
@@ -27,7 +28,7 @@ class Timeout:
     def __post_init__(self) -> None:
         for name in ("connect", "read", "total"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or value <= 0):
+            if value is not None and (isinstance(value, bool) or not 0 < value < math.inf):
                 raise ValueError(f"Timeout.{name} must be a positive number of seconds or None")
 
     @classmethod

@@ -97,7 +97,7 @@ def check_ttl(ttl: object) -> None:
     """Check a per-call cache lifetime: `None` (the endpoint's default) or seconds > 0."""
     if ttl is None:
         return
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0:
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 < ttl < math.inf:
         raise ValueError(f"ttl must be a positive number of seconds or None, got {ttl!r}")
 
 
@@ -411,7 +411,7 @@ def decode_success(decoder: ResponseDecoder[T], body: bytes, *, status: int, pat
         # RecursionError: JSON nested deeper than msgspec's recursion limit.
         name = decoder.model.__name__
         raise ResponseValidationError(
-            f"response is not a valid {name}: {exc}",
+            f"response is not a valid {name}: {_shorten(str(exc))}",
             status=status,
             path=path,
             body_excerpt=excerpt(body),
@@ -463,12 +463,22 @@ def _error_message(body: bytes) -> str:
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         error = None
     if error is not None and error.message:
-        return error.message
+        return _shorten(error.message)
     if error is not None and error.detail is not None:
         return str(error.detail)[:EXCERPT_BYTES]
     if not body.strip():
         return "(empty body)"
     return f"(no message in body) {excerpt(body)}"
+
+
+MAX_MESSAGE_CHARS = 1000
+
+
+def _shorten(text: str) -> str:
+    """Cut a server-sent text to `MAX_MESSAGE_CHARS`, so an error message stays readable."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return f"{text[:MAX_MESSAGE_CHARS]}... ({len(text)} characters)"
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -148,6 +148,12 @@ class ResponseCache:
             return cached
 
         while (inflight := self._inflight.get(key)) is not None:
+            if inflight.get_loop() is not asyncio.get_running_loop():
+                raise RuntimeError(
+                    "this NinePicClient is in use by another running event loop; create one "
+                    "client per event loop (for example inside the coroutine passed to "
+                    "asyncio.run)"
+                )
             self.stats.coalesced += 1
             try:
                 # shield: a waiter's own cancellation must not cancel the leader's request.
@@ -279,7 +285,7 @@ class ResponseCache:
             return None
         try:
             return self._decoder(model).decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError, RecursionError) as exc:
             self.stats.errors += 1
             level = logging.DEBUG if self._unreadable_warned else logging.WARNING
             self._unreadable_warned = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -47,8 +48,12 @@ class RetryPolicy:
             raise TypeError(f"max_retries must be an int, got {self.max_retries!r}")
         if self.max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
-        if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
-            raise ValueError("retry delays must be 0 or more seconds")
+        for name in ("initial_delay", "max_delay", "max_retry_after"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+            if not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value}")
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TypeVar
@@ -38,7 +39,7 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
             raise ValueError(f"max_requests_per_second must be a positive number, got {rate!r}")
         self.rate = float(rate)
         self.burst = burst if burst is not None else max(1, int(rate))
@@ -137,6 +138,7 @@ class Transport:
                 wait = self._limiter.reserve()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                    self.check_open()
             request_timeout = _cap_total(timeout, deadline, method=method, path=path)
             started = time.perf_counter()
             failure: APIConnectionError | None = None
@@ -233,8 +235,12 @@ class Transport:
 async def _read_capped(response: aiohttp.ClientResponse, limit: int, path: str) -> bytes:
     """Read a response body, or raise `ResponseValidationError` once it passes `limit` bytes."""
     declared = response.content_length
-    if declared is not None and declared <= limit:
+    compressed = "Content-Encoding" in response.headers
+    if declared is not None and declared <= limit and not compressed:
         return await response.read()
+    if compressed:
+        # The declared length is the compressed one; count the bytes after decompression.
+        declared = None
 
     chunks: list[bytes] = []
     size = 0

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +20,7 @@ from aiohttp import web
 
 from nine_pic_async import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     ClientClosedError,
     NinePicClient,
@@ -267,3 +270,130 @@ def test_request_id_error_default_is_none() -> None:
 
     assert error.request_id is None
     assert str(uuid.UUID(int=0)) not in str(error)
+
+
+# -- Findings of a second hostile review -----------------------------------------------------------
+
+
+@pytest.fixture
+async def gzip_bomb() -> AsyncIterator[str]:
+    """Yield a server whose 200 body is about 50 KB of gzip that inflates to 50 MB."""
+    bomb = gzip.compress(b" " * 50_000_000, compresslevel=9)
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(
+            body=bomb,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+async def test_compressed_body_is_capped_after_decompression(gzip_bomb: str) -> None:
+    async with NinePicClient(
+        "k", 903, base_url=gzip_bomb, max_response_bytes=1_000_000, max_retries=0
+    ) as client:
+        with pytest.raises(ResponseValidationError, match="max_response_bytes"):
+            await client.events.ping(DEMO_EVENT_ID)
+
+
+async def test_deeply_nested_cache_value_is_a_miss(sandbox: Sandbox) -> None:
+    cache = SimpleMemoryCache()
+    # msgpack: a one-key map {"z": ...} holding arrays of one element, 5,000 deep.
+    nested = b"\x81\xa1z" + b"\x91" * 5_000 + b"\x90"
+    await cache.set(f"nine_pic:v1:903:{DEMO_EVENT_ID}:details", nested)
+
+    async with client_for(sandbox, cache=cache) as client:
+        details = await client.events.details(DEMO_EVENT_ID)
+
+    assert details.event_id == DEMO_EVENT_ID
+
+
+@pytest.mark.parametrize("ttl", ["x", -1, 0, float("inf"), float("nan")])
+async def test_search_ttl_is_checked_before_upload(sandbox: Sandbox, ttl: object) -> None:
+    async with client_for(sandbox) as client:
+        with pytest.raises(ValueError, match="ttl must be"):
+            await client.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["runner.jpg"], ttl=ttl)  # type: ignore[arg-type]
+
+    assert sandbox.stats.total_requests == 0
+
+
+async def test_aclose_during_rate_limit_wait_raises_closed_error(sandbox: Sandbox) -> None:
+    client = client_for(sandbox, max_requests_per_second=5, cache=None)
+    calls = [asyncio.ensure_future(client.events.ping(DEMO_EVENT_ID)) for _ in range(12)]
+    await asyncio.sleep(0.05)
+
+    await client.aclose()
+    results = await asyncio.gather(*calls, return_exceptions=True)
+
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert errors
+    assert all(isinstance(error, ClientClosedError) for error in errors)
+
+
+async def test_huge_error_message_is_shortened(sandbox: Sandbox) -> None:
+    body = msgspec.json.encode({"responseType": "error", "message": "M" * 4_000_000, "data": None})
+    sandbox.add_fault("events.ping", Fault(status=400, body=body))
+
+    async with client_for(sandbox) as client:
+        with pytest.raises(APIStatusError) as caught:
+            await client.events.ping(DEMO_EVENT_ID)
+
+    assert len(str(caught.value)) < 1200
+    assert "4000000 characters" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Timeout(read=float("nan")),
+        lambda: Timeout(total=float("inf")),
+        lambda: RetryPolicy(initial_delay=float("nan")),
+        lambda: RetryPolicy(max_delay=float("inf")),
+        lambda: NinePicClient("k", 1, max_requests_per_second=float("inf")),
+    ],
+    ids=["nan-read", "inf-total", "nan-delay", "inf-delay", "inf-rate"],
+)
+def test_non_finite_settings_are_rejected(build: Callable[[], object]) -> None:
+    with pytest.raises(ValueError, match=r"finite|positive"):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(0, float("inf")), (0, 1e300), (datetime(1900, 1, 1, tzinfo=timezone.utc), 10)],
+    ids=["inf", "huge", "before-1970"],
+)
+async def test_timeline_window_out_of_range_is_rejected(
+    sandbox: Sandbox, start: object, end: object
+) -> None:
+    async with client_for(sandbox) as client:
+        with pytest.raises(ValueError, match="epoch seconds"):
+            await client.timeline.images(DEMO_EVENT_ID, start, end)  # type: ignore[arg-type]
+
+    assert sandbox.stats.total_requests == 0
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd/selfie.jpg", "/tmp/" + "a" * 5000])
+async def test_unreadable_selfie_path_is_a_value_error(sandbox: Sandbox, path: str) -> None:
+    async with client_for(sandbox) as client:
+        with pytest.raises(ValueError, match="selfie file"):
+            await client.faces.search(DEMO_EVENT_ID, path)
+
+    assert sandbox.stats.total_requests == 0
+
+
+def test_usage_errors_hide_the_api_key(capsys: pytest.CaptureFixture[str]) -> None:
+    from nine_pic_async.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--api-key", "sk-live-SHOULD-NOT-SHOW"])
+
+    assert "sk-live-SHOULD-NOT-SHOW" not in capsys.readouterr().err

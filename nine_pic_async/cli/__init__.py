@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .._errors import NinePicError
 from .._version import __version__
@@ -19,8 +20,29 @@ from ._commands import run_demo, run_download, run_results, run_sandbox, run_sea
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors never print an API key given on the command line."""
+
+    secrets: tuple[str, ...] = ()
+
+    def error(self, message: str) -> NoReturn:
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        super().error(message)
+
+
+def _secrets_in(argv: Sequence[str]) -> tuple[str, ...]:
+    found = []
+    for position, argument in enumerate(argv):
+        if argument == "--api-key" and position + 1 < len(argv):
+            found.append(argv[position + 1])
+        elif argument.startswith("--api-key="):
+            found.append(argument.partition("=")[2])
+    return tuple(secret for secret in found if secret)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ninepic",
         description="Find an event's photos with the 9Pic API, or try it offline with the "
         "built-in sandbox.",
@@ -138,7 +160,9 @@ def _port(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    _Parser.secrets = _secrets_in(arguments)
+    args = build_parser().parse_args(arguments)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

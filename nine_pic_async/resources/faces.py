@@ -81,13 +81,14 @@ class FacesResource:
             if request_id is not None
             else str(uuid.uuid4())
         )
+        protocol.check_ttl(ttl)
+        data, filename = await _read_selfie(selfie, client.max_selfie_bytes)
+        content_type = protocol.selfie_content_type(data, max_bytes=client.max_selfie_bytes)
         key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
         cached: FaceSearchPage | None = client._cache.peek(key)
         if cached is not None:
             return cached
 
-        data, filename = await _read_selfie(selfie, client.max_selfie_bytes)
-        content_type = protocol.selfie_content_type(data, max_bytes=client.max_selfie_bytes)
         if filename is None:
             filename = "selfie.png" if content_type == "image/png" else "selfie.jpg"
 
@@ -122,7 +123,6 @@ class FacesResource:
             await self._check_echoed_request_id(event_id, request_id, result, page, page_size, ttl)
             return result
 
-        key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
         try:
             return await self._cached_page(event_id, request_id, key, ttl, fetch)
         except NinePicError as exc:
@@ -179,7 +179,7 @@ class FacesResource:
             echoed = protocol.canonical_request_id(result.request_id)
         except ValueError:
             raise ResponseValidationError(
-                f"the search response carries an invalid request_id: {result.request_id!r}",
+                f"the search response carries an invalid request_id: {result.request_id[:80]!r}",
                 status=200,
                 path=protocol.event_path(self._client.org_id, event_id, "faces"),
                 body_excerpt="",
@@ -340,6 +340,10 @@ async def _read_selfie(selfie: Selfie, max_bytes: int) -> tuple[bytes, str | Non
             raise ValueError(f"selfie file not found: {str(path)[:200]!r}") from None
         except IsADirectoryError:
             raise ValueError(f"selfie path is a directory: {str(path)[:200]!r}") from None
+        except OSError as exc:
+            raise ValueError(
+                f"selfie file cannot be read: {str(path)[:200]!r}: {exc.strerror or exc}"
+            ) from None
         return data, path.name
 
     read = getattr(selfie, "read", None)

@@ -22,6 +22,9 @@ from .photos import MAX_PAGE_SIZE, PAGE_SIZE, image_id_of, images_of
 if TYPE_CHECKING:
     from .._client import NinePicClient
 
+# The end of the year 9999 UTC, the last instant a datetime can hold.
+MAX_EPOCH_SECONDS = 253_402_300_799
+
 Instant = int | float | datetime
 """A point in time: Unix epoch seconds, or a timezone-aware `datetime`."""
 
@@ -33,12 +36,17 @@ def epoch_seconds(name: str, value: Instant) -> int:
             raise ValueError(
                 f"{name} is a naive datetime; give it a timezone (timeline hours are UTC)"
             )
-        return int(value.timestamp())
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        seconds: float = value.timestamp()
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be epoch seconds or a datetime, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be 0 or more epoch seconds, got {value}")
-    return int(value)
+    else:
+        seconds = value
+    if not 0 <= seconds <= MAX_EPOCH_SECONDS:
+        raise ValueError(
+            f"{name} must be between 0 and {MAX_EPOCH_SECONDS} epoch seconds "
+            f"(1970 to 9999), got {seconds}"
+        )
+    return int(seconds)
 
 
 class TimelineResource:

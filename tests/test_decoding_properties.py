@@ -16,7 +16,15 @@ from nine_pic_async import _protocol as protocol
 EXAMPLES = [
     path.read_bytes() for path in sorted((Path(__file__).parent / "examples").glob("*.json"))
 ]
-DECODERS = [protocol.FACE_PAGE_DECODER, protocol.EVENT_DETAILS_DECODER, protocol.PING_DECODER]
+DECODERS = [
+    protocol.FACE_PAGE_DECODER,
+    protocol.IMAGE_PAGE_DECODER,
+    protocol.EVENT_DETAILS_DECODER,
+    protocol.EVENT_LIST_DECODER,
+    protocol.ORIGINAL_LINKS_DECODER,
+    protocol.TIMELINE_DAYS_DECODER,
+    protocol.PING_DECODER,
+]
 SETTINGS = settings(
     max_examples=300,
     deadline=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -224,21 +225,34 @@ async def test_odd_names_fail_alone(
         ("folder.jpg", JPEG, {}),
         ("zipped.jpg", gzip.compress(JPEG), {"Content-Encoding": "gzip"}),
         ("fine.jpg", JPEG, {}),
+        ("b" * 250 + ".jpg", JPEG, {}),
     ]
     (tmp_path / "folder.jpg").mkdir()
-    (tmp_path / ".fine.jpg.part").write_bytes(b"stale half file")
+    stale = hashlib.sha256(b"fine.jpg").hexdigest()[:16]
+    (tmp_path / f".{stale}.part").write_bytes(b"stale half file")
 
     async with NinePicClient("key", 903, base_url=base_url) as client:
         report = await client.originals.download(DEMO_EVENT_ID, tmp_path, bib="1")
 
     reasons = {failure.name[:10]: failure.reason for failure in report.failed}
-    assert sorted(path.name for path in report.downloaded) == ["dup.jpg", "fine.jpg", "zipped.jpg"]
+    assert sorted(path.name for path in report.downloaded) == [
+        "b" * 250 + ".jpg",
+        "dup.jpg",
+        "fine.jpg",
+        "zipped.jpg",
+    ]
     assert "File name too long" in reasons["a" * 10]
     assert reasons["dup.jpg"] == "duplicate file name"
     assert reasons["folder.jpg"] == "a folder is in the way"
     assert (tmp_path / "zipped.jpg").read_bytes() == JPEG
     assert (tmp_path / "dup.jpg").read_bytes() == JPEG
-    assert sorted(files_in(tmp_path)) == ["dup.jpg", "fine.jpg", "folder.jpg", "zipped.jpg"]
+    assert sorted(files_in(tmp_path)) == [
+        "b" * 250 + ".jpg",
+        "dup.jpg",
+        "fine.jpg",
+        "folder.jpg",
+        "zipped.jpg",
+    ]
 
 
 async def test_failed_relisting_is_reported_not_raised(tmp_path: Path) -> None:

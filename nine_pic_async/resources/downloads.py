@@ -1,7 +1,7 @@
 """Downloading originals to disk: streamed, renamed when complete, resumable.
 
 Each file is streamed to a hidden temporary name next to its final name
-(`.{filename}.part`) and renamed only once every byte has arrived. So
+(`.{digest of the name}.part`) and renamed only once every byte has arrived. So
 an interrupted run leaves no partial file under a final name, and a second run
 skips the files that are already there. A link that has expired (the storage
 returns 403) is requested again once. A file name that would leave
@@ -11,6 +11,7 @@ the destination folder is refused.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
@@ -235,11 +236,13 @@ async def _stream_to_file(originals: OriginalsResource, url: str, target: Path) 
     """Stream `url` into `target` through a temporary file; return the bytes written.
 
     The temporary name is fixed per file, so a run killed midway leaves at most one
-    `.{name}.part` per file, which the next run overwrites.
+    `.{digest}.part` per file, which the next run overwrites.
     """
     session = await originals.session()
     timeout = originals.download_timeout()
-    temporary = target.with_name(f".{target.name}.part")
+    # A fixed, short name: a rerun replaces a killed run's file, and long names still fit.
+    digest = hashlib.sha256(target.name.encode()).hexdigest()[:16]
+    temporary = target.with_name(f".{digest}.part")
     shown = url_for_log(url)
     written = 0
     try:

@@ -131,9 +131,9 @@ class MediaStream(web.StreamResponse):
         as ``send_truncated`` does for JSON responses.
         """
         limit = self._size if cut is None else 1 + int(cut * (self._size - 1))
-        await self.prepare(request)
         sent = 0
         try:
+            await self.prepare(request)
             for chunk in iter_media_chunks(self._kind, self._event_id, self._photo_id, self._size):
                 part = chunk[: limit - sent]
                 await self.write(part)

@@ -115,6 +115,10 @@ class NinePicClient:
             )
         self.cache_ttls: dict[str, float] = {**DEFAULT_TTLS, **_check_ttls(cache_ttls or {})}
 
+        if cache_lock_lease is not None:
+            protocol.check_seconds(
+                "cache_lock_lease", cache_lock_lease, maximum=MAX_SETTING_SECONDS
+            )
         self._cache = ResponseCache(cache, lock_lease=cache_lock_lease)
         self._transport = Transport(
             base_url=self.base_url,
@@ -246,12 +250,14 @@ class NinePicClient:
         )
 
 
+# One day: the longest deadline, timeout or lock lease accepted.
+MAX_SETTING_SECONDS = 24 * 3600.0
+
+
 def _check_deadline(deadline: float | None) -> float | None:
     if deadline is None:
         return None
-    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
-        raise ValueError(f"deadline must be a positive number of seconds or None, got {deadline!r}")
-    return float(deadline)
+    return protocol.check_seconds("deadline", deadline, maximum=MAX_SETTING_SECONDS)
 
 
 def _check_ttls(ttls: Mapping[str, float]) -> dict[str, float]:
@@ -261,8 +267,9 @@ def _check_ttls(ttls: Mapping[str, float]) -> dict[str, float]:
             f"cache_ttls has unknown endpoints {sorted(unknown)}; known: {sorted(DEFAULT_TTLS)}"
         )
     for endpoint, seconds in ttls.items():
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-            raise ValueError(f"cache_ttls[{endpoint!r}] must be a positive number of seconds")
+        protocol.check_seconds(
+            f"cache_ttls[{endpoint!r}]", seconds, maximum=protocol.MAX_TTL_SECONDS
+        )
     return dict(ttls)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import aiohttp
 
 __all__ = ["Timeout"]
+
+
+# One day: longer limits are typing mistakes, and aiohttp needs them as floats.
+MAX_TIMEOUT_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,11 @@ class Timeout:
     def __post_init__(self) -> None:
         for name in ("connect", "read", "total"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not 0 < value < math.inf):
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 < value <= MAX_TIMEOUT_SECONDS
+            ):
                 raise ValueError(f"Timeout.{name} must be a positive number of seconds or None")
 
     @classmethod
@@ -40,6 +47,8 @@ class Timeout:
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"timeout must be a Timeout or a number of seconds, got {value!r}")
+        if not 0 < value <= MAX_TIMEOUT_SECONDS:
+            raise ValueError("timeout must be a positive number of seconds up to 86400")
         return cls(total=float(value))
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:

@@ -139,6 +139,8 @@ async def iterate_pages(
     yield page
     if _is_last(page, items(page), start_page) or pages_done >= limit:
         return
+    if max_pages is None and pages_done >= SAFETY_MAX_PAGES:
+        raise _walk_error(f"the result did not end after {SAFETY_MAX_PAGES} pages")
 
     planned_last = max(page.pagination.total_pages, start_page + 1)
     pending: dict[int, asyncio.Future[P]] = {}
@@ -169,7 +171,11 @@ async def iterate_pages(
             planned_last = max(planned_last, page.pagination.total_pages)
             _report(on_progress, pages_done, start_page, page)
             yield page
-            if _is_last(page, page_items, number) or pages_done >= limit:
+            if _is_last(page, page_items, number):
+                return
+            if pages_done >= limit:
+                if max_pages is None:
+                    raise _walk_error(f"the result did not end after {SAFETY_MAX_PAGES} pages")
                 return
             number += 1
     finally:

@@ -93,12 +93,30 @@ def check_page(page: object, page_size: object, *, max_page_size: int) -> tuple[
     return checked_page, checked_size
 
 
+# Ten years: the longest cache lifetime accepted; longer ones are typing mistakes.
+MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
+
+
+def check_seconds(name: str, value: object, *, maximum: float) -> float:
+    """Return `value` as seconds if it is a number in (0, maximum], else raise `ValueError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
+    if not 0 < value <= maximum:
+        raise ValueError(f"{name} must be a positive number of seconds up to {maximum:g}")
+    return float(value)
+
+
 def check_ttl(ttl: object) -> None:
     """Check a per-call cache lifetime: `None` (the endpoint's default) or seconds > 0."""
     if ttl is None:
         return
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 < ttl < math.inf:
-        raise ValueError(f"ttl must be a positive number of seconds or None, got {ttl!r}")
+    try:
+        check_seconds("ttl", ttl, maximum=MAX_TTL_SECONDS)
+    except ValueError:
+        raise ValueError(
+            f"ttl must be a positive number of seconds (at most {MAX_TTL_SECONDS}) or None, "
+            f"got {str(ttl)[:40]}"
+        ) from None
 
 
 def canonical_request_id(request_id: object) -> str:

@@ -38,6 +38,7 @@ _INDEX_DECODER = msgspec.msgpack.Decoder(list[str])
 # Polling interval bounds while another process holds the lock for a key.
 _LOCK_POLL_MIN = 0.01
 _LOCK_POLL_MAX = 0.2
+_MAX_SHARED_TTL = 30 * 24 * 3600
 
 
 def _unchanged(value: Any) -> Any:
@@ -308,8 +309,9 @@ class ResponseCache:
         if self.backend is None or self._backend_skipped():
             return
 
-        # Whole seconds: Memcached rejects fractions, and a TTL never rounds down to 0 (forever).
-        lifetime = max(1, math.ceil(ttl)) if ttl else None
+        # Whole seconds: Memcached rejects fractions, and a TTL never rounds down to 0
+        # (forever). Memcached reads more than 30 days as a date, so longer lifetimes are cut.
+        lifetime = min(max(1, math.ceil(ttl)), _MAX_SHARED_TTL) if ttl else None
         try:
             await self.backend.set(
                 key, msgspec.msgpack.encode(value), ttl=lifetime, dumps_fn=_unchanged

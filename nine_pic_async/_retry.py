@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -52,7 +51,7 @@ class RetryPolicy:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-            if not 0 <= value < math.inf:
+            if not 0 <= value <= 24 * 3600:
                 raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value}")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TypeVar
@@ -39,7 +38,7 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1e6:
             raise ValueError(f"max_requests_per_second must be a positive number, got {rate!r}")
         self.rate = float(rate)
         self.burst = burst if burst is not None else max(1, int(rate))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
 import logging
 import os
 import uuid
@@ -23,14 +24,21 @@ from nine_pic_async import (
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    ImageItem,
+    ImagePage,
     NinePicClient,
+    Pagination,
     ResponseValidationError,
     RetryPolicy,
     ServerError,
     Timeout,
+    memcached_cache,
 )
 from nine_pic_async import _protocol as protocol
+from nine_pic_async._pagination import iterate_pages
+from nine_pic_async.resources.downloads import check_link, url_for_log
 from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_SELFIES, Fault, Sandbox
+from tests.servers import ServerProcess
 
 NESTED_JSON = b'{"x":' + b"[" * 2000 + b"]" * 2000 + b"}"
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
@@ -397,3 +405,133 @@ def test_usage_errors_hide_the_api_key(capsys: pytest.CaptureFixture[str]) -> No
         main(["demo", "--api-key", "sk-live-SHOULD-NOT-SHOW"])
 
     assert "sk-live-SHOULD-NOT-SHOW" not in capsys.readouterr().err
+
+
+# -- Findings of a third review ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/x.jpg",
+        "https://169.254.169.254/x.jpg",
+        "http://internal.example:8080/x.jpg",
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x.jpg",
+        "not a url",
+    ],
+)
+def test_unsafe_download_links_are_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="refused"):
+        check_link(url)
+
+
+def test_logged_link_drops_user_info_and_query() -> None:
+    shown = url_for_log("https://AKIA:secret@storage.example/a/b.jpg?X-Signature=abc")
+
+    assert shown == "https://storage.example/a/b.jpg"
+
+
+async def test_download_over_max_file_bytes_fails_alone(tmp_path: Path) -> None:
+    async with Sandbox(original_size=300_000) as sandbox, client_for(sandbox) as client:
+        report = await client.originals.download(
+            DEMO_EVENT_ID, tmp_path, bib="777", max_file_bytes=100_000
+        )
+
+    assert report.downloaded == []
+    assert "max_file_bytes" in report.failed[0].reason
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="needs O_NOFOLLOW")
+async def test_download_never_writes_through_a_planted_link(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    async with client_for(sandbox) as client:
+        listing = await client.originals.links(DEMO_EVENT_ID, bib="777")
+        name = listing.presigned_urls[0].filename
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        (folder / f".{digest}.part").symlink_to(victim)
+
+        report = await client.originals.download(DEMO_EVENT_ID, folder, bib="777")
+
+    assert victim.read_text() == "keep me"
+    assert len(report.downloaded) == 1
+    assert not report.downloaded[0].is_symlink()
+
+
+async def test_endless_walk_raises_at_the_safety_cap() -> None:
+    pagination = Pagination(
+        total=10**9,
+        current_page=1,
+        total_pages=10**9,
+        has_next_page=True,
+        has_previous_page=False,
+        page_size=1,
+    )
+
+    async def fetch_page(number: int) -> ImagePage:
+        image = ImageItem(image_id=str(number), img_url="http://127.0.0.1/x.jpg")
+        info = msgspec.structs.replace(pagination, current_page=number)
+        return ImagePage(images=(image,), pagination=info)
+
+    walk = iterate_pages(fetch_page, lambda page: page.images, concurrency=4)
+    with pytest.raises(ResponseValidationError, match="did not end after 10000 pages"):
+        async for _page in walk:
+            pass
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: NinePicClient("k", 1, cache_ttls={"details": float("inf")}),
+        lambda: NinePicClient("k", 1, cache_ttls={"details": float("nan")}),
+        lambda: NinePicClient("k", 1, cache_lock_lease=float("inf")),
+        lambda: NinePicClient("k", 1, deadline=10**400),
+        lambda: NinePicClient("k", 1, timeout=10**400),
+        lambda: Timeout(read=10**400),
+    ],
+    ids=["ttl-inf", "ttl-nan", "lease-inf", "deadline-huge", "timeout-huge", "read-huge"],
+)
+def test_out_of_range_settings_are_rejected(build: Callable[[], object]) -> None:
+    with pytest.raises(ValueError, match="seconds"):
+        build()
+
+
+async def test_huge_integer_ttl_is_rejected_before_upload(sandbox: Sandbox) -> None:
+    async with client_for(sandbox) as client:
+        with pytest.raises(ValueError, match="ttl must be"):
+            await client.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["runner.jpg"], ttl=10**400)
+
+    assert sandbox.stats.total_requests == 0
+
+
+@pytest.mark.parametrize(
+    "argv", [["--api", "sk-HIDDEN-1", "search"], ["--api-k=sk-HIDDEN-1", "demo", "x"]]
+)
+def test_abbreviated_key_option_is_redacted(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    from nine_pic_async.cli import main
+
+    with pytest.raises(SystemExit):
+        main(argv)
+
+    assert "sk-HIDDEN-1" not in capsys.readouterr().err
+
+
+async def test_memcached_keeps_a_ttl_over_thirty_days(
+    sandbox: Sandbox, memcached_server: ServerProcess
+) -> None:
+    cache = memcached_cache("127.0.0.1", memcached_server.port, namespace=uuid.uuid4().hex)
+
+    async with client_for(sandbox, cache=cache) as client:
+        for _ in range(3):
+            await client.events.details(DEMO_EVENT_ID, ttl=40 * 24 * 3600)
+    await cache.close()
+
+    assert sandbox.stats.requests["events.details"] == 1

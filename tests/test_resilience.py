@@ -97,7 +97,7 @@ async def test_deadline_skips_a_wait_that_would_pass_it(sandbox: Sandbox) -> Non
 
 @pytest.mark.parametrize("deadline", [0, -1, True])
 def test_invalid_deadline_is_rejected(deadline: float) -> None:
-    with pytest.raises(ValueError, match="deadline must be a positive number"):
+    with pytest.raises(ValueError, match="deadline must be"):
         NinePicClient("k", 1, deadline=deadline)
 
 

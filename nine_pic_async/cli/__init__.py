@@ -32,12 +32,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _secrets_in(argv: Sequence[str]) -> tuple[str, ...]:
+    # argparse accepts abbreviations such as --api, so any prefix of --api-key counts.
     found = []
     for position, argument in enumerate(argv):
-        if argument == "--api-key" and position + 1 < len(argv):
+        option, has_value, value = argument.partition("=")
+        if len(option) < 3 or not "--api-key".startswith(option):
+            continue
+        if has_value:
+            found.append(value)
+        elif position + 1 < len(argv):
             found.append(argv[position + 1])
-        elif argument.startswith("--api-key="):
-            found.append(argument.partition("=")[2])
     return tuple(secret for secret in found if secret)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import logging
 import os
 import re
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("nine_pic_async.downloads")
 
 CHUNK_BYTES = 64 * 1024
+# Original photos are tens of megabytes; a larger body is a broken or hostile server.
+DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
+_TEMPORARY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+MAX_REASON_CHARS = 300
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 DownloadProgress = Callable[[int, int, int], object]
@@ -46,6 +51,11 @@ class DownloadFailure:
 
     name: str
     reason: str
+
+    def __post_init__(self) -> None:
+        # Server-sent names and messages can be arbitrarily long.
+        object.__setattr__(self, "name", self.name[:MAX_REASON_CHARS])
+        object.__setattr__(self, "reason", self.reason[:MAX_REASON_CHARS])
 
 
 @dataclass
@@ -75,9 +85,34 @@ def safe_target(dest_dir: Path, filename: str) -> Path:
 
 
 def url_for_log(url: str) -> str:
-    """Return a presigned URL without its query string, which contains the signature."""
+    """Return a presigned URL without its query string (the signature) or user info."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"[:300]
+
+
+def check_link(url: str) -> None:
+    """Raise `ValueError` for a link the client must not fetch.
+
+    Only `https://`, or `http://` to a loopback host (the sandbox), is fetched,
+    and never a link-local address such as a cloud metadata service.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ValueError("refused link: not a valid URL") from None
+    if parts.scheme not in {"http", "https"} or not host:
+        raise ValueError(f"refused link with scheme {parts.scheme[:20]!r}: only https is fetched")
+    if parts.scheme == "http" and not protocol.is_loopback(host):
+        raise ValueError("refused plain-http link to a non-loopback host")
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return
+    if address.is_link_local or address.is_unspecified or address.is_multicast:
+        raise ValueError(f"refused link to the special address {host}")
 
 
 class _LinkExpiredError(Exception):
@@ -92,10 +127,12 @@ async def download_originals(
     *,
     concurrency: int,
     on_progress: DownloadProgress | None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> DownloadReport:
     """Download every original a selector names into `dest_dir`; see `originals.download`."""
     folder = _check_folder(dest_dir)
     protocol.check_positive_int("concurrency", concurrency)
+    protocol.check_positive_int("max_file_bytes", max_file_bytes)
     report = DownloadReport()
 
     # Links are listed first, page by page, then downloaded. A page is listed again, once
@@ -120,7 +157,7 @@ async def download_originals(
             claimed.add(link.filename)
             jobs.append((number, link))
 
-    relister = _Relister(originals, event_id, body)
+    relister = _Relister(originals, event_id, body, max_file_bytes)
     slots = asyncio.Semaphore(concurrency)
     total = len(jobs)
     done = 0
@@ -157,7 +194,10 @@ def _check_folder(dest_dir: str | os.PathLike[str]) -> Path:
 class _Relister:
     """Lists a page of links again at most once per run, however many of its links expired."""
 
-    def __init__(self, originals: OriginalsResource, event_id: int, body: bytes) -> None:
+    def __init__(
+        self, originals: OriginalsResource, event_id: int, body: bytes, max_file_bytes: int
+    ) -> None:
+        self.max_file_bytes = max_file_bytes
         self._originals = originals
         self._event_id = event_id
         self._body = body
@@ -220,19 +260,21 @@ async def _download_with_fresh_link(
 ) -> int | None:
     """Download `link` into `target`; return the bytes written, or None if it stays expired."""
     try:
-        return await _stream_to_file(originals, link.url, target)
+        return await _stream_to_file(originals, link.url, target, relister.max_file_bytes)
     except _LinkExpiredError:
         pass
     fresh = await relister.fresh_link(number, link.filename)
     if fresh is None:
         return None
     try:
-        return await _stream_to_file(originals, fresh.url, target)
+        return await _stream_to_file(originals, fresh.url, target, relister.max_file_bytes)
     except _LinkExpiredError:
         return None
 
 
-async def _stream_to_file(originals: OriginalsResource, url: str, target: Path) -> int:
+async def _stream_to_file(
+    originals: OriginalsResource, url: str, target: Path, max_bytes: int
+) -> int:
     """Stream `url` into `target` through a temporary file; return the bytes written.
 
     The temporary name is fixed per file, so a run killed midway leaves at most one
@@ -245,6 +287,7 @@ async def _stream_to_file(originals: OriginalsResource, url: str, target: Path) 
     temporary = target.with_name(f".{digest}.part")
     shown = url_for_log(url)
     written = 0
+    check_link(url)
     try:
         async with session.get(
             url,
@@ -261,10 +304,25 @@ async def _stream_to_file(originals: OriginalsResource, url: str, target: Path) 
                 )
             # A compressed body is decompressed on the way, so its length is not comparable.
             expected = None if "Content-Encoding" in response.headers else response.content_length
-            with temporary.open("wb") as file:
+            if expected is not None and expected > max_bytes:
+                raise APIConnectionError(
+                    f"download of {expected} bytes is over max_file_bytes ({max_bytes})",
+                    method="GET",
+                    path=shown,
+                )
+            # O_NOFOLLOW and O_EXCL: never write through a link planted at the temporary name.
+            temporary.unlink(missing_ok=True)
+            descriptor = os.open(temporary, _TEMPORARY_FLAGS, 0o644)
+            with os.fdopen(descriptor, "wb") as file:
                 async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-                    await asyncio.to_thread(file.write, chunk)
                     written += len(chunk)
+                    if written > max_bytes:
+                        raise APIConnectionError(
+                            f"download passed max_file_bytes ({max_bytes})",
+                            method="GET",
+                            path=shown,
+                        )
+                    await asyncio.to_thread(file.write, chunk)
             if expected is not None and written != expected:
                 raise APIConnectionError(
                     f"download ended after {written} of {expected} bytes", method="GET", path=shown

@@ -20,7 +20,12 @@ from .. import _protocol as protocol
 from .._models import OriginalLink, OriginalLinksPage
 from .._pagination import ItemIterator, PageIterator, ProgressCallback
 from ._base import walk_pages
-from .downloads import DownloadProgress, DownloadReport, download_originals
+from .downloads import (
+    DEFAULT_MAX_FILE_BYTES,
+    DownloadProgress,
+    DownloadReport,
+    download_originals,
+)
 
 if TYPE_CHECKING:
     from .._client import NinePicClient
@@ -200,6 +205,7 @@ class OriginalsResource:
         image_ids: Sequence[str] | None = None,
         concurrency: int = 8,
         on_progress: DownloadProgress | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> DownloadReport:
         """Download the originals a selector names into `dest_dir`, `concurrency` at a time.
 
@@ -209,12 +215,20 @@ class OriginalsResource:
         once. The report lists what was downloaded, skipped and failed, with
         the server's reason for images it could not link and with names that
         would leave `dest_dir`. `on_progress(files_done, files_total, bytes_written)`
-        is called after each file. Presigned URLs are logged without their query.
+        is called after each file. A file over `max_file_bytes` (512 MiB) is
+        stopped and reported. Only `https://` links are fetched (`http://` to a
+        loopback host too), and they are logged without their query.
         """
         body = links_body(selfie=selfie, bib=bib, image_id=image_id, image_ids=image_ids)
         event_id = protocol.check_positive_int("event_id", event_id)
         return await download_originals(
-            self, event_id, dest_dir, body, concurrency=concurrency, on_progress=on_progress
+            self,
+            event_id,
+            dest_dir,
+            body,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            max_file_bytes=max_file_bytes,
         )
 
     def iter_pages_for_body(self, event_id: int, body: bytes) -> PageIterator[OriginalLinksPage]:

@@ -63,10 +63,10 @@ class NinePicClient:
     `cache` is any aiocache backend (see `memory_cache`, `redis_cache`,
     `memcached_cache`), `None` to turn caching off, or by default a fresh
     `MemoryCache`. `cache_ttls` overrides the seconds an endpoint's responses
-    stay fresh (`"faces"`, `"details"`). `cache_lock_lease` turns on a lock in
-    a shared backend so that processes missing the same key make one request
-    between them; it is the longest wait in seconds for another process's
-    request.
+    stay fresh (`"faces"`, `"details"`, ...). `cache_lock_lease` turns on a
+    lock in a shared backend so that processes missing the same key make one
+    request between them. It is the longest wait in seconds for another
+    process's request.
 
     `max_retries` counts retries after the first attempt of a retryable
     failure (connection errors, timeouts, 429, 500/502/503/504); `deadline`

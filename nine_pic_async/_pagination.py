@@ -8,7 +8,7 @@ strictly in order. Only the pages of that window are held in memory.
 
 When the walk ends early (the consumer breaks out of the loop, raises, or a
 page fails), every request still in flight is cancelled and awaited before
-the error or the end reaches the caller; with `async with` that happens at
+the error or the end reaches the caller. With `async with` that happens at
 once, and with a bare `async for` as soon as the loop runs again.
 """
 

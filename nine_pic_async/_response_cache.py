@@ -5,9 +5,9 @@ itself. Any other aiocache backend stores msgpack bytes written by msgspec,
 never pickle, so a poisoned shared cache cannot run code in the client. A
 value that fails to decode is a miss and is overwritten by the next fetch.
 
-A failing backend never fails a read: the failure is a miss, logged as one
+A failing backend never fails a read. The failure is a miss, logged as one
 WARNING per outage, and the backend is skipped for `retry_backend_after`
-seconds so that a dead server costs one failed call per interval, not one per
+seconds, so that a dead server costs one failed call per interval, not one per
 read. Errors of the fetch itself are never stored.
 """
 

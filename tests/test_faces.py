@@ -40,7 +40,7 @@ RUNNER = SAMPLE_SELFIES["runner.jpg"]
 
 
 def pipe_holding(data: bytes) -> BinaryIO:
-    """Return the read end of a pipe that holds `data`: a file object that cannot seek."""
+    """Return the read end of a pipe that contains `data`, a file object that cannot seek."""
     read_end, write_end = os.pipe()
     with os.fdopen(write_end, "wb") as writer:
         writer.write(data)

@@ -88,7 +88,7 @@ def test_retry_after_with_huge_year_is_ignored() -> None:
 
 @pytest.fixture
 async def garbage_server() -> AsyncIterator[str]:
-    """Yield the base URL of a server that answers every request with a malformed response."""
+    """Yield the base URL of a server that sends a malformed response to every request."""
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
@@ -422,7 +422,7 @@ def test_usage_errors_hide_the_api_key(capsys: pytest.CaptureFixture[str]) -> No
     ],
 )
 def test_unsafe_download_links_are_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="refused"):
+    with pytest.raises(ValueError, match="rejected"):
         check_link(url)
 
 

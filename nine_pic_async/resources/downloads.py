@@ -102,17 +102,19 @@ def check_link(url: str) -> None:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError:
-        raise ValueError("refused link: not a valid URL") from None
+        raise ValueError("rejected link: not a valid URL") from None
     if parts.scheme not in {"http", "https"} or not host:
-        raise ValueError(f"refused link with scheme {parts.scheme[:20]!r}: only https is fetched")
+        raise ValueError(
+            f"rejected link with scheme {parts.scheme[:20]!r}: only https links are fetched"
+        )
     if parts.scheme == "http" and not protocol.is_loopback(host):
-        raise ValueError("refused plain-http link to a non-loopback host")
+        raise ValueError("rejected plain-http link to a non-loopback host")
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return
     if address.is_link_local or address.is_unspecified or address.is_multicast:
-        raise ValueError(f"refused link to the special address {host}")
+        raise ValueError(f"rejected link to the special address {host}")
 
 
 class _LinkExpiredError(Exception):

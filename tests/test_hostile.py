@@ -419,11 +419,29 @@ def test_usage_errors_hide_the_api_key(capsys: pytest.CaptureFixture[str]) -> No
         "file:///etc/passwd",
         "ftp://127.0.0.1/x.jpg",
         "not a url",
+        "https://[::ffff:169.254.169.254]/x",
+        "https://2852039166/x",
+        "https://0xa9fea9fe/x",
+        "https://0251.0376.0251.0376/x",
+        "https://169.254.169.254./x",
+        "https://metadata.google.internal/x",
+        "https://[fe80::1]/x",
     ],
 )
 def test_unsafe_download_links_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="rejected"):
         check_link(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://storage.example/x.jpg?sig=1", "http://127.0.0.1:8080/x", "http://[::1]/x"]
+)
+def test_ordinary_download_links_are_accepted(url: str) -> None:
+    check_link(url)
+
+
+def test_logged_ipv6_link_keeps_brackets() -> None:
+    assert url_for_log("http://[::1]:80/p?q=1") == "http://[::1]:80/p"
 
 
 def test_logged_link_drops_user_info_and_query() -> None:

@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import os
 import re
+import socket
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -88,32 +89,56 @@ def url_for_log(url: str) -> str:
     """Return a presigned URL without its query string (the signature) or user info."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"[:300]
+
+
+# Names of cloud metadata services; other names are not resolved before the check.
+_METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "instance-data"})
+
+
+def _numeric_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return the address a numeric host means (also in decimal, hex or octal), else None."""
+    try:
+        found = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return None
+    address = ipaddress.ip_address(str(found[0][4][0]).split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def check_link(url: str) -> None:
     """Raise `ValueError` for a link the client must not fetch.
 
     Only `https://`, or `http://` to a loopback host (the sandbox), is fetched,
-    and never a link-local address such as a cloud metadata service.
+    and never a link-local, unspecified or multicast address (such as a cloud
+    metadata service), however the address is written.
     """
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
+        host = (parts.hostname or "").rstrip(".")
     except ValueError:
         raise ValueError("rejected link: not a valid URL") from None
     if parts.scheme not in {"http", "https"} or not host:
         raise ValueError(
             f"rejected link with scheme {parts.scheme[:20]!r}: only https links are fetched"
         )
-    if parts.scheme == "http" and not protocol.is_loopback(host):
+    if host.lower() in _METADATA_HOSTS:
+        raise ValueError(f"rejected link to the metadata host {host}")
+    address = _numeric_address(host)
+    if (
+        parts.scheme == "http"
+        and not (address is not None and address.is_loopback)
+        and not (address is None and protocol.is_loopback(host))
+    ):
         raise ValueError("rejected plain-http link to a non-loopback host")
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return
-    if address.is_link_local or address.is_unspecified or address.is_multicast:
+    if address is not None and (
+        address.is_link_local or address.is_unspecified or address.is_multicast
+    ):
         raise ValueError(f"rejected link to the special address {host}")
 
 

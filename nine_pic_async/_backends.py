@@ -64,6 +64,23 @@ def redis_cache(
             if self.owns_client:
                 await self.client.aclose()
 
+        async def _set(
+            self,
+            key: str,
+            value: Any,
+            ttl: float | None = None,
+            _cas_token: Any = None,
+            _conn: Any = None,
+        ) -> Any:
+            # aiocache calls SETEX and PSETEX, which redis-py 8.1 deprecates: use SET.
+            if _cas_token is not None:
+                return await super()._set(key, value, ttl=ttl, _cas_token=_cas_token)
+            if ttl is None:
+                return await self.client.set(key, value)
+            if isinstance(ttl, float):
+                return await self.client.set(key, value, px=int(ttl * 1000))
+            return await self.client.set(key, value, ex=ttl)
+
     if isinstance(url_or_client, str):
         client = redis_asyncio.from_url(
             url_or_client,

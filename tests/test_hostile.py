@@ -65,7 +65,9 @@ def exception_chain(exc: BaseException | None) -> list[BaseException]:
 
 
 def test_deeply_nested_success_body_is_validation_error() -> None:
-    with pytest.raises(ResponseValidationError, match="recursion"):
+    # Python 3.11 hits msgspec's recursion limit here; 3.13 reads deeper and finds the body
+    # incomplete. Either way the result is a ResponseValidationError, never RecursionError.
+    with pytest.raises(ResponseValidationError):
         protocol.decode_success(protocol.PING_DECODER, NESTED_JSON, status=200, path="/ping")
 
 

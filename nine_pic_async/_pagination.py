@@ -114,6 +114,11 @@ class ItemIterator(_ClosingIterator[P], Generic[P, T]):
     async def __aenter__(self) -> ItemIterator[P, T]:
         return self
 
+    async def collect(self) -> list[T]:
+        """Return every item as one list, and close the walk however it ends."""
+        async with self:
+            return [item async for item in self]
+
 
 async def iterate_pages(
     fetch_page: Callable[[int], Awaitable[P]],

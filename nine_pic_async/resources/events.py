@@ -113,8 +113,7 @@ class EventsResource:
     ) -> builtins.list[EventListItem]:
         """Return every event of the organisation as one list."""
         events = self.iter_events(page_size=page_size, concurrency=concurrency)
-        async with events:
-            return [event async for event in events]
+        return await events.collect()
 
 
 def _events_of(page: EventListPage) -> tuple[EventListItem, ...]:

@@ -311,8 +311,7 @@ class FacesResource:
             max_pages=max_pages,
             on_progress=on_progress,
         )
-        async with images:
-            return [image async for image in images]
+        return await images.collect()
 
 
 def _images_of(page: FaceSearchPage) -> tuple[ImageItem, ...]:

@@ -110,8 +110,7 @@ class PhotosResource:
         images = self.iter_images(
             event_id, page_size=page_size, concurrency=concurrency, max_pages=max_pages
         )
-        async with images:
-            return [image async for image in images]
+        return await images.collect()
 
 
 class BibsResource:
@@ -216,5 +215,4 @@ class BibsResource:
         images = self.iter_images(
             event_id, bib, page_size=page_size, concurrency=concurrency, max_pages=max_pages
         )
-        async with images:
-            return [image async for image in images]
+        return await images.collect()

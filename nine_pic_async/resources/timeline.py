@@ -152,8 +152,7 @@ class TimelineResource:
     ) -> builtins.list[ImageItem]:
         """Return every photo captured in `[start, end)` as one list."""
         images = self.iter_images(event_id, start, end, page_size=page_size)
-        async with images:
-            return [image async for image in images]
+        return await images.collect()
 
 
 def _window(start: Instant, end: Instant) -> tuple[int, int]:

@@ -69,7 +69,7 @@ class NinePicClient:
     process's request.
 
     `max_retries` counts retries after the first attempt of a retryable
-    failure (connection errors, timeouts, 429, 500/502/503/504); `deadline`
+    failure (connection errors, timeouts, 429, 500/502/503/504). `deadline`
     bounds a whole call, retries and waits included, in seconds.
     `max_concurrency` bounds requests in flight and `max_requests_per_second`
     their rate; waiting for either does not count against `timeout`. A response

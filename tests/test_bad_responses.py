@@ -23,7 +23,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass
 class HostileServer:
-    """A loopback server whose ping endpoint answers with whatever `handler` does."""
+    """A loopback server whose ping endpoint returns whatever `handler` returns."""
 
     base_url: str = ""
     handler: Handler | None = None

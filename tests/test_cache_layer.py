@@ -352,7 +352,7 @@ async def test_reads_survive_redis_outage_and_recover(
 
 async def test_stalled_backend_is_a_miss_within_its_timeout(sandbox: Sandbox) -> None:
     async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # Accept, read, never answer.
+        await reader.read()  # Accept and read, but never respond.
         writer.close()
 
     stalled = await asyncio.start_server(swallow, "127.0.0.1", 0)

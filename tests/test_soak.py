@@ -55,7 +55,7 @@ async def test_soak_with_faults_bills_each_search_once() -> None:
         requests = sandbox.stats.total_requests
         billed = sandbox.stats.billable_searches
 
-        # Read every result again with chaos off and no cache: the reference answer.
+        # Read every result again with chaos off and no cache, as the expected result.
         sandbox.set_chaos(None)
         async with NinePicClient(
             sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url, cache=None

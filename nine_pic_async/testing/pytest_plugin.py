@@ -24,14 +24,14 @@ __all__ = ["ninepic_client", "ninepic_sandbox"]
 
 @pytest_asyncio.fixture
 async def ninepic_sandbox() -> AsyncIterator[Sandbox]:
-    """A sandbox server on a free loopback port, closed after the test."""
+    """Yield a sandbox server on a free loopback port, and close it after the test."""
     async with Sandbox() as sandbox:
         yield sandbox
 
 
 @pytest_asyncio.fixture
 async def ninepic_client(ninepic_sandbox: Sandbox) -> AsyncIterator[NinePicClient]:
-    """A client of `ninepic_sandbox`, with its API key and org id, closed after the test."""
+    """Yield a client of `ninepic_sandbox` with its API key and org id, then close it."""
     async with NinePicClient(
         ninepic_sandbox.api_key, ninepic_sandbox.org_id, base_url=ninepic_sandbox.base_url
     ) as client:

@@ -10,11 +10,23 @@ When the walk ends early (the consumer breaks out of the loop, raises, or a
 page fails), every request still in flight is cancelled and awaited before
 the error or the end reaches the caller. With `async with` that happens at
 once, and with a bare `async for` as soon as the loop runs again.
+
+A result can change while it is read (a gallery grows during the event), so
+pages read at different moments can come from different states of it. Each
+page's `total` tells which: a page whose total is below the one before it was
+read earlier, or came from the cache, and is read again from the API. Then
+every page is at least as new as the one before it. When only insertions
+happen, that means no item present for the whole walk is skipped, and
+`ItemIterator` drops the items that moved onto the next page, so none comes
+twice. Removed items move later ones back, which can skip some. The walk then
+logs a WARNING.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from array import array
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Generic, Protocol, TypeVar
@@ -22,10 +34,14 @@ from typing import Generic, Protocol, TypeVar
 from ._errors import ResponseValidationError
 from ._models import Pagination
 
-__all__ = ["ItemIterator", "PageIterator", "iterate_pages"]
+__all__ = ["ItemIterator", "PageFetcher", "PageIterator", "iterate_pages"]
+
+logger = logging.getLogger("nine_pic_async")
 
 # A walk that has not ended after this many pages is treated as a server bug.
 SAFETY_MAX_PAGES = 10_000
+# Fresh reads of a page whose total stays below the page before it, before the walk goes on.
+MAX_FRESH_READS = 2
 
 
 class PageLike(Protocol):
@@ -37,6 +53,8 @@ P = TypeVar("P", bound=PageLike)
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], object]
 """Called as `on_progress(pages_done, pages_total)` after each page; the total may grow."""
+PageFetcher = Callable[[int, bool], Awaitable[P]]
+"""Called as `fetch_page(number, fresh)`; `fresh=True` skips the cached copy of the page."""
 
 
 class _ClosingIterator(Generic[P]):
@@ -76,8 +94,12 @@ class PageIterator(_ClosingIterator[P]):
 class ItemIterator(_ClosingIterator[P], Generic[P, T]):
     """An async iterator over the items of a result (images, events, links), page after page.
 
-    An item that appears again at the start of the next page, because the
-    result grew and shifted while it was being read, is yielded once.
+    An item already yielded is skipped when it comes again, as it does when the
+    result grows while it is read and items move onto the next pages. To know
+    them, the iterator logs the 64-bit hash of every key it yields (8 bytes an
+    item), and keeps the keys of the current and the previous page. Only once a
+    page's `total` differs from the first page's does it look items up in that
+    log, as a set.
     """
 
     def __init__(
@@ -93,6 +115,10 @@ class ItemIterator(_ClosingIterator[P], Generic[P, T]):
         self._position = 0
         self._previous_keys: set[object] = set()
         self._current_keys: set[object] = set()
+        self._hash_log = array("q")
+        self._first_total: int | None = None
+        # The hashes of every yielded key, built from the log once the result has changed.
+        self._yielded_hashes: set[int] | None = None
 
     def __aiter__(self) -> ItemIterator[P, T]:
         return self
@@ -103,13 +129,30 @@ class ItemIterator(_ClosingIterator[P], Generic[P, T]):
                 item = self._buffer[self._position]
                 self._position += 1
                 key = self._key(item)
-                if key in self._previous_keys:
+                if key in self._previous_keys or key in self._current_keys:
                     continue
+                key_hash = hash(key)
+                yielded = self._yielded_hashes
+                if yielded is not None:
+                    # NOTE: two keys with equal 64-bit hashes would count as one; for 100,000
+                    # items the chance is about 3 in 10 billion.
+                    if key_hash in yielded:
+                        continue
+                    yielded.add(key_hash)
                 self._current_keys.add(key)
+                self._hash_log.append(key_hash)
                 return item
             page = await self.generator.__anext__()
             self._previous_keys, self._current_keys = self._current_keys, set()
             self._buffer, self._position = self._items(page), 0
+            self._notice_change(page)
+
+    def _notice_change(self, page: P) -> None:
+        total = page.pagination.total
+        if self._first_total is None:
+            self._first_total = total
+        elif total != self._first_total and self._yielded_hashes is None:
+            self._yielded_hashes = set(self._hash_log)
 
     async def __aenter__(self) -> ItemIterator[P, T]:
         return self
@@ -121,7 +164,7 @@ class ItemIterator(_ClosingIterator[P], Generic[P, T]):
 
 
 async def iterate_pages(
-    fetch_page: Callable[[int], Awaitable[P]],
+    fetch_page: PageFetcher[P],
     items: Callable[[P], Sequence[object]],
     *,
     start_page: int = 1,
@@ -133,12 +176,14 @@ async def iterate_pages(
 
     The walk stops after a page whose `has_next_page` is false, whose number
     reaches `total_pages`, or whose `items` are empty, and after `max_pages`
-    pages. A page that repeats the items of the one before, or whose
-    `current_page` is not the page requested, raises `ResponseValidationError`
-    instead of looping. So does a walk past 10,000 pages without `max_pages`.
+    pages. A page that repeats the items of the one before while `total`
+    stays the same, or whose `current_page` is not the page requested, raises
+    `ResponseValidationError` instead of looping. So does a walk past 10,000
+    pages without `max_pages`. A page whose `total` is below the one before
+    it is read again, fresh, up to twice (see the module's docstring).
     """
     limit = max_pages if max_pages is not None else SAFETY_MAX_PAGES
-    page = await fetch_page(start_page)
+    page = await fetch_page(start_page, False)
     pages_done = 1
     _report(on_progress, pages_done, start_page, page)
     yield page
@@ -151,26 +196,36 @@ async def iterate_pages(
     pending: dict[int, asyncio.Future[P]] = {}
     number = start_page + 1
     next_to_schedule = number
+    warned_shrink = False
     try:
         while True:
             if pages_done >= SAFETY_MAX_PAGES:
                 raise _walk_error(f"the result did not end after {SAFETY_MAX_PAGES} pages")
             last_allowed = min(planned_last, start_page + limit - 1)
             while len(pending) < concurrency and next_to_schedule <= last_allowed:
-                pending[next_to_schedule] = asyncio.ensure_future(fetch_page(next_to_schedule))
+                pending[next_to_schedule] = asyncio.ensure_future(
+                    fetch_page(next_to_schedule, False)
+                )
                 next_to_schedule += 1
             if number not in pending:
                 # The result grew past the pages planned so far: read one more.
-                pending[number] = asyncio.ensure_future(fetch_page(number))
+                pending[number] = asyncio.ensure_future(fetch_page(number, False))
                 next_to_schedule = number + 1
 
             previous, page = page, await pending.pop(number)
+            if page.pagination.total < previous.pagination.total:
+                page = await _catch_up(fetch_page, number, previous, page, pending)
+                if page.pagination.total < previous.pagination.total and not warned_shrink:
+                    warned_shrink = True
+                    _warn_shrink(number, previous.pagination.total, page.pagination.total)
+
             page_items = items(page)
             if page_items and page.pagination.current_page != number:
                 raise _walk_error(
                     f"page {number} was requested, page {page.pagination.current_page} returned"
                 )
-            if page_items and page_items == items(previous):
+            same_total = page.pagination.total == previous.pagination.total
+            if page_items and same_total and page_items == items(previous):
                 raise _walk_error(f"page {number} repeats the items of page {number - 1}")
             pages_done += 1
             planned_last = max(planned_last, page.pagination.total_pages)
@@ -188,6 +243,50 @@ async def iterate_pages(
             task.cancel()
         if pending:
             await asyncio.gather(*pending.values(), return_exceptions=True)
+
+
+async def _catch_up(
+    fetch_page: PageFetcher[P],
+    number: int,
+    previous: P,
+    page: P,
+    pending: dict[int, asyncio.Future[P]],
+) -> P:
+    """Read page `number` again, skipping the cache, until it is as new as `previous`.
+
+    Its `total` below the previous page's means it was read before the result
+    grew, or came from the cache. Pages that arrived with it may be just as
+    old, so once a fresh read confirms the growth, those are read again too,
+    all at once, instead of one after another as their turn comes.
+    """
+    wanted = previous.pagination.total
+    for _ in range(MAX_FRESH_READS):
+        page = await fetch_page(number, True)
+        if page.pagination.total >= wanted:
+            _refresh_older(fetch_page, pending, page.pagination.total)
+            break
+    return page
+
+
+def _refresh_older(
+    fetch_page: PageFetcher[P], pending: dict[int, asyncio.Future[P]], total: int
+) -> None:
+    for later, task in list(pending.items()):
+        arrived = task.done() and not task.cancelled() and task.exception() is None
+        if arrived and task.result().pagination.total < total:
+            pending[later] = asyncio.ensure_future(fetch_page(later, True))
+
+
+def _warn_shrink(number: int, before: int, after: int) -> None:
+    logger.warning(
+        "the result shrank from %d to %d items while it was read (at page %d); items removed "
+        "meanwhile move later ones back, so up to %d of them may have been skipped. Read the "
+        "result again to get them",
+        before,
+        after,
+        number,
+        before - after,
+    )
 
 
 def _is_last(page: PageLike, page_items: Sequence[object], number: int) -> bool:

@@ -133,20 +133,23 @@ class ResponseCache:
         fetch: Callable[[], Awaitable[T]],
         *,
         group: str | None = None,
+        fresh: bool = False,
     ) -> T:
         """Return the cached value under `key`, or the result of `fetch()`, stored.
 
         Concurrent calls for one key in this client share a single `fetch()`;
         its error reaches every waiter and is not stored. `group` names a set
-        of keys that `forget(group)` removes together.
+        of keys that `forget(group)` removes together. With `fresh`, the cached
+        value is skipped, and the fetched one replaces it.
         """
         if self.backend is None:
             return await fetch()
 
-        cached = await self.lookup(key, model)
-        if cached is not None:
-            self.stats.hits += 1
-            return cached
+        if not fresh:
+            cached = await self.lookup(key, model)
+            if cached is not None:
+                self.stats.hits += 1
+                return cached
 
         while (inflight := self._inflight.get(key)) is not None:
             if inflight.get_loop() is not asyncio.get_running_loop():
@@ -165,7 +168,7 @@ class ResponseCache:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            value = await self._fetch_and_store(key, model, ttl, fetch, group)
+            value = await self._fetch_and_store(key, model, ttl, fetch, group, fresh)
         except asyncio.CancelledError:
             future.set_exception(_LeaderCancelled())
             future.exception()  # Marks it retrieved, since the waiters may have gone.
@@ -187,6 +190,7 @@ class ResponseCache:
         ttl: float | None,
         fetch: Callable[[], Awaitable[T]],
         group: str | None,
+        fresh: bool,
     ) -> T:
         if self.lock_lease is None or self._memory is not None:
             self.stats.misses += 1
@@ -197,7 +201,8 @@ class ResponseCache:
         lock_key = f"{key}:lock"
         token = uuid.uuid4().hex.encode()
         acquired = await self._acquire(lock_key, token)
-        if acquired is False:
+        # A fresh read cannot wait for the holder: the lookup would find the value it skips.
+        if acquired is False and not fresh:
             waited = await self._wait_for_holder(key, lock_key, model)
             if waited is not None:
                 self.stats.coalesced += 1
@@ -211,7 +216,7 @@ class ResponseCache:
 
         try:
             # Another process may have stored the value between our miss and the lock.
-            cached = await self.lookup(key, model)
+            cached = None if fresh else await self.lookup(key, model)
             if cached is not None:
                 self.stats.hits += 1
                 return cached

@@ -149,6 +149,20 @@ async def test_forget_removes_every_page(
     assert sandbox.stats.requests["faces.get"] == gets_before + RUNNER_PAGES
 
 
+async def test_fresh_read_skips_and_replaces_cached_page(
+    sandbox: Sandbox, backend_factory: Callable[[], BaseCache]
+) -> None:
+    async with client_for(sandbox, backend_factory()) as client:
+        page = await client.faces.search(DEMO_EVENT_ID, RUNNER)
+        cached = await client.faces.get(DEMO_EVENT_ID, page.request_id, page=2)
+        fresh = await client.faces.get(DEMO_EVENT_ID, page.request_id, page=2, fresh=True)
+        after = await client.faces.get(DEMO_EVENT_ID, page.request_id, page=2)
+
+    assert cached == fresh == after
+    # One read for the first `get`, one for the fresh one; the last came from the cache.
+    assert sandbox.stats.requests["faces.get"] == 2
+
+
 async def test_errors_are_not_cached(
     sandbox: Sandbox, backend_factory: Callable[[], BaseCache]
 ) -> None:
@@ -270,6 +284,27 @@ async def test_memcached_lock_makes_two_clients_share_one_request(
 
     assert pages[0] == pages[1]
     assert sandbox.stats.requests["faces.get"] == 1
+
+
+async def test_fresh_read_does_not_wait_for_lock_holder(sandbox: Sandbox, redis_url: str) -> None:
+    namespace = f"test-{uuid.uuid4().hex}"
+    async with client_for(sandbox, None) as uncached:
+        page = await uncached.faces.search(DEMO_EVENT_ID, RUNNER)
+    sandbox.add_fault("faces.get", Fault(delay=0.3), times=2)
+
+    first = client_for(sandbox, redis_cache(redis_url, namespace=namespace), cache_lock_lease=5)
+    second = client_for(sandbox, redis_cache(redis_url, namespace=namespace), cache_lock_lease=5)
+    async with first, second:
+        holder = asyncio.ensure_future(first.faces.get(DEMO_EVENT_ID, page.request_id, page=2))
+        await asyncio.sleep(0.1)  # The first client takes the lock and waits for its response.
+        await second.faces.get(DEMO_EVENT_ID, page.request_id, page=2, fresh=True)
+        await holder
+        coalesced = first.cache_stats.coalesced + second.cache_stats.coalesced
+    await close_caches(first, second)
+
+    # Waiting for the holder would end in a lookup, which a fresh read must skip.
+    assert sandbox.stats.requests["faces.get"] == 2
+    assert coalesced == 0
 
 
 async def test_without_lock_two_clients_both_request(sandbox: Sandbox, redis_url: str) -> None:

@@ -494,7 +494,7 @@ async def test_endless_walk_raises_at_the_safety_cap() -> None:
         page_size=1,
     )
 
-    async def fetch_page(number: int) -> ImagePage:
+    async def fetch_page(number: int, fresh: bool) -> ImagePage:
         image = ImageItem(image_id=str(number), img_url="http://127.0.0.1/x.jpg")
         info = msgspec.structs.replace(pagination, current_page=number)
         return ImagePage(images=(image,), pagination=info)

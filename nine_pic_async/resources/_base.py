@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from .. import _protocol as protocol
 from .._errors import PermissionDeniedError
-from .._pagination import PageIterator, PageLike, ProgressCallback, iterate_pages
+from .._pagination import PageFetcher, PageIterator, PageLike, ProgressCallback, iterate_pages
 
 if TYPE_CHECKING:
     from .._client import NinePicClient
@@ -25,14 +25,17 @@ async def cached_get(
     key: str,
     ttl: float,
     feature_flag: str | None = None,
+    fresh: bool = False,
 ) -> T:
     """Read `path` through the cache: a hit sends nothing, a miss is fetched once and stored.
 
     `feature_flag` names the event flag a 403 may come from, for the error message.
+    With `fresh`, the cached copy is skipped and the fetched value replaces it.
     """
-    cached: T | None = client._cache.peek(key)
-    if cached is not None:
-        return cached
+    if not fresh:
+        cached: T | None = client._cache.peek(key)
+        if cached is not None:
+            return cached
 
     async def fetch() -> T:
         try:
@@ -42,12 +45,12 @@ async def cached_get(
                 add_flag_hint(exc, feature_flag)
             raise
 
-    return await client._cache.get_or_fetch(key, decoder.model, ttl, fetch)
+    return await client._cache.get_or_fetch(key, decoder.model, ttl, fetch, fresh=fresh)
 
 
 def walk_pages(
     client: NinePicClient,
-    fetch_page: Callable[[int], Awaitable[P]],
+    fetch_page: PageFetcher[P],
     items: Callable[[P], Sequence[object]],
     *,
     start_page: int,

@@ -56,9 +56,18 @@ class EventsResource:
         return await client._request("GET", path, protocol.PING_DECODER)
 
     async def list(
-        self, *, page: int = 1, page_size: int = EVENTS_PAGE_SIZE, ttl: float | None = None
+        self,
+        *,
+        page: int = 1,
+        page_size: int = EVENTS_PAGE_SIZE,
+        ttl: float | None = None,
+        fresh: bool = False,
     ) -> EventListPage:
-        """Return one page of the organisation's events, cached for `cache_ttls["events"]`."""
+        """Return one page of the organisation's events, cached for `cache_ttls["events"]`.
+
+        With `fresh=True` the cached copy is skipped: the page is read from the
+        API and replaces it.
+        """
         client = self._client
         page, page_size = protocol.check_page(page, page_size, max_page_size=EVENTS_MAX_PAGE_SIZE)
         lifetime = check_ttl_lifetime(client, "events", ttl)
@@ -69,6 +78,7 @@ class EventsResource:
             decoder=protocol.EVENT_LIST_DECODER,
             key=protocol.org_cache_key(client.org_id, "events", page, page_size),
             ttl=lifetime,
+            fresh=fresh,
         )
 
     def iter_pages(
@@ -82,8 +92,8 @@ class EventsResource:
     ) -> PageIterator[EventListPage]:
         """Iterate over the pages of the event list in order, `concurrency` at a time."""
 
-        async def fetch_page(number: int) -> EventListPage:
-            return await self.list(page=number, page_size=page_size)
+        async def fetch_page(number: int, fresh: bool) -> EventListPage:
+            return await self.list(page=number, page_size=page_size, fresh=fresh)
 
         return walk_pages(
             self._client,
@@ -103,16 +113,32 @@ class EventsResource:
         page_size: int = EVENTS_PAGE_SIZE,
         concurrency: int | None = None,
         max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> ItemIterator[EventListPage, EventListItem]:
         """Iterate over every event of the organisation, page after page."""
-        pages = self.iter_pages(page_size=page_size, concurrency=concurrency, max_pages=max_pages)
+        pages = self.iter_pages(
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
         return ItemIterator(pages.generator, _events_of, _event_id_of)
 
     async def fetch_all(
-        self, *, page_size: int = EVENTS_PAGE_SIZE, concurrency: int | None = None
+        self,
+        *,
+        page_size: int = EVENTS_PAGE_SIZE,
+        concurrency: int | None = None,
+        max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> builtins.list[EventListItem]:
         """Return every event of the organisation as one list."""
-        events = self.iter_events(page_size=page_size, concurrency=concurrency)
+        events = self.iter_events(
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
         return await events.collect()
 
 

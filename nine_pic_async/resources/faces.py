@@ -137,13 +137,15 @@ class FacesResource:
         page: int = 1,
         page_size: int = PAGE_SIZE,
         ttl: float | None = None,
+        fresh: bool = False,
     ) -> FaceSearchPage:
         """Return one page of a stored search result; no new search is run.
 
         Served from the cache when that page was read or returned by `search`
         before; a fetched page is cached for `ttl` seconds (by default
-        `client.cache_ttls["faces"]`). Raises `NotFoundError` for an unknown
-        `request_id`.
+        `client.cache_ttls["faces"]`). With `fresh=True` the cached copy is
+        skipped: the page is read from the API and replaces it. Raises
+        `NotFoundError` for an unknown `request_id`.
         """
         client = self._client
         event_id = protocol.check_positive_int("event_id", event_id)
@@ -153,9 +155,10 @@ class FacesResource:
         )
         protocol.check_ttl(ttl)
         key = protocol.faces_page_key(client.org_id, event_id, request_id, page, page_size)
-        cached: FaceSearchPage | None = client._cache.peek(key)
-        if cached is not None:
-            return cached
+        if not fresh:
+            cached: FaceSearchPage | None = client._cache.peek(key)
+            if cached is not None:
+                return cached
 
         path = protocol.event_path(client.org_id, event_id, f"faces/{request_id}")
         params = {"page": page, "page_size": page_size}
@@ -163,7 +166,7 @@ class FacesResource:
         async def fetch() -> FaceSearchPage:
             return await client._request("GET", path, protocol.FACE_PAGE_DECODER, params=params)
 
-        return await self._cached_page(event_id, request_id, key, ttl, fetch)
+        return await self._cached_page(event_id, request_id, key, ttl, fetch, fresh=fresh)
 
     async def _check_echoed_request_id(
         self,
@@ -218,11 +221,15 @@ class FacesResource:
         key: str,
         ttl: float | None,
         fetch: Callable[[], Awaitable[FaceSearchPage]],
+        *,
+        fresh: bool = False,
     ) -> FaceSearchPage:
         client = self._client
         group = protocol.cache_key(client.org_id, event_id, "faces", request_id)
         lifetime = ttl if ttl is not None else client.cache_ttls["faces"]
-        return await client._cache.get_or_fetch(key, FaceSearchPage, lifetime, fetch, group=group)
+        return await client._cache.get_or_fetch(
+            key, FaceSearchPage, lifetime, fetch, group=group, fresh=fresh
+        )
 
     def iter_pages(
         self,
@@ -253,8 +260,10 @@ class FacesResource:
             "concurrency", concurrency if concurrency is not None else self._client.max_concurrency
         )
 
-        async def fetch_page(number: int) -> FaceSearchPage:
-            return await self.get(event_id, request_id, page=number, page_size=page_size)
+        async def fetch_page(number: int, fresh: bool) -> FaceSearchPage:
+            return await self.get(
+                event_id, request_id, page=number, page_size=page_size, fresh=fresh
+            )
 
         return PageIterator(
             iterate_pages(

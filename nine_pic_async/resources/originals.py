@@ -156,7 +156,8 @@ class OriginalsResource:
         event_id = protocol.check_positive_int("event_id", event_id)
         body = links_body(selfie=selfie, bib=bib, image_id=image_id, image_ids=image_ids)
 
-        async def fetch_page(number: int) -> OriginalLinksPage:
+        async def fetch_page(number: int, fresh: bool) -> OriginalLinksPage:
+            # Links are never cached, so every read is fresh.
             return await self._links_page(event_id, body, page=number, page_size=page_size)
 
         return walk_pages(
@@ -181,6 +182,8 @@ class OriginalsResource:
         image_ids: Sequence[str] | None = None,
         page_size: int = PAGE_SIZE,
         concurrency: int | None = None,
+        max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> ItemIterator[OriginalLinksPage, OriginalLink]:
         """Iterate over every presigned link; failed images are on the pages (`iter_pages`)."""
         pages = self.iter_pages(
@@ -191,8 +194,41 @@ class OriginalsResource:
             image_ids=image_ids,
             page_size=page_size,
             concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
         )
         return ItemIterator(pages.generator, links_of, filename_of)
+
+    async def fetch_all(
+        self,
+        event_id: int,
+        *,
+        selfie: str | uuid.UUID | None = None,
+        bib: str | None = None,
+        image_id: str | None = None,
+        image_ids: Sequence[str] | None = None,
+        page_size: int = PAGE_SIZE,
+        concurrency: int | None = None,
+        max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[OriginalLink]:
+        """Return every presigned link as one list; failed images are on the pages.
+
+        Presigned links expire, so use them soon; `download` requests an
+        expired link again by itself.
+        """
+        links = self.iter_links(
+            event_id,
+            selfie=selfie,
+            bib=bib,
+            image_id=image_id,
+            image_ids=image_ids,
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
+        return await links.collect()
 
     async def download(
         self,
@@ -234,7 +270,8 @@ class OriginalsResource:
     def iter_pages_for_body(self, event_id: int, body: bytes) -> PageIterator[OriginalLinksPage]:
         """Iterate over the link pages of an already encoded request body (60 links a page)."""
 
-        async def fetch_page(number: int) -> OriginalLinksPage:
+        async def fetch_page(number: int, fresh: bool) -> OriginalLinksPage:
+            # Links are never cached, so every read is fresh.
             return await self._links_page(event_id, body, page=number, page_size=MAX_PAGE_SIZE)
 
         return walk_pages(

@@ -32,11 +32,19 @@ class PhotosResource:
         self._client = client
 
     async def list(
-        self, event_id: int, *, page: int = 1, page_size: int = PAGE_SIZE, ttl: float | None = None
+        self,
+        event_id: int,
+        *,
+        page: int = 1,
+        page_size: int = PAGE_SIZE,
+        ttl: float | None = None,
+        fresh: bool = False,
     ) -> ImagePage:
         """Return one page of the gallery; cached for `cache_ttls["images"]` seconds (60).
 
         New photos arrive while an event is processed, so the lifetime is short.
+        With `fresh=True` the cached copy is skipped: the page is read from the
+        API and replaces it.
         """
         client = self._client
         event_id = protocol.check_positive_int("event_id", event_id)
@@ -49,6 +57,7 @@ class PhotosResource:
             decoder=protocol.IMAGE_PAGE_DECODER,
             key=protocol.cache_key(client.org_id, event_id, "images", page, page_size),
             ttl=lifetime,
+            fresh=fresh,
         )
 
     def iter_pages(
@@ -64,8 +73,8 @@ class PhotosResource:
         """Iterate over the gallery's pages in order, `concurrency` at a time (see `faces`)."""
         event_id = protocol.check_positive_int("event_id", event_id)
 
-        async def fetch_page(number: int) -> ImagePage:
-            return await self.list(event_id, page=number, page_size=page_size)
+        async def fetch_page(number: int, fresh: bool) -> ImagePage:
+            return await self.list(event_id, page=number, page_size=page_size, fresh=fresh)
 
         return walk_pages(
             self._client,
@@ -105,10 +114,15 @@ class PhotosResource:
         page_size: int = PAGE_SIZE,
         concurrency: int | None = None,
         max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> builtins.list[ImageItem]:
         """Return every photo of the gallery as one list, in capture order."""
         images = self.iter_images(
-            event_id, page_size=page_size, concurrency=concurrency, max_pages=max_pages
+            event_id,
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
         )
         return await images.collect()
 
@@ -127,11 +141,13 @@ class BibsResource:
         page: int = 1,
         page_size: int = PAGE_SIZE,
         ttl: float | None = None,
+        fresh: bool = False,
     ) -> ImagePage:
         """Return one page of the photos tagged with `bib`, which is case-insensitive.
 
-        Cached for `cache_ttls["bibs"]` seconds (60) under the lower-cased BIB.
-        An unknown BIB gives an empty page. Raises `PermissionDeniedError` when
+        Cached for `cache_ttls["bibs"]` seconds (60) under the lower-cased BIB;
+        `fresh=True` skips the cached copy and replaces it. An unknown BIB
+        gives an empty page. Raises `PermissionDeniedError` when
         BIB search is disabled for the event, and `ValueError` for a BIB that
         is empty or contains `/`, `..` or control characters.
         """
@@ -149,6 +165,7 @@ class BibsResource:
             key=protocol.cache_key(client.org_id, event_id, "bibs", key_bib, page, page_size),
             ttl=lifetime,
             feature_flag="bib_search",
+            fresh=fresh,
         )
 
     def iter_pages(
@@ -166,8 +183,8 @@ class BibsResource:
         event_id = protocol.check_positive_int("event_id", event_id)
         protocol.path_segment("bib", bib)
 
-        async def fetch_page(number: int) -> ImagePage:
-            return await self.search(event_id, bib, page=number, page_size=page_size)
+        async def fetch_page(number: int, fresh: bool) -> ImagePage:
+            return await self.search(event_id, bib, page=number, page_size=page_size, fresh=fresh)
 
         return walk_pages(
             self._client,
@@ -210,9 +227,15 @@ class BibsResource:
         page_size: int = PAGE_SIZE,
         concurrency: int | None = None,
         max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> list[ImageItem]:
         """Return every photo tagged with `bib` as one list, in capture order."""
         images = self.iter_images(
-            event_id, bib, page_size=page_size, concurrency=concurrency, max_pages=max_pages
+            event_id,
+            bib,
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
         )
         return await images.collect()

@@ -83,8 +83,13 @@ class TimelineResource:
         page: int = 1,
         page_size: int = PAGE_SIZE,
         ttl: float | None = None,
+        fresh: bool = False,
     ) -> ImagePage:
-        """Return one page of the photos captured in `[start, end)`, in capture order."""
+        """Return one page of the photos captured in `[start, end)`, in capture order.
+
+        With `fresh=True` the cached copy is skipped: the page is read from the
+        API and replaces it.
+        """
         client = self._client
         event_id = protocol.check_positive_int("event_id", event_id)
         window_start, window_end = _window(start, end)
@@ -100,6 +105,7 @@ class TimelineResource:
             ),
             ttl=lifetime,
             feature_flag="timeline_search",
+            fresh=fresh,
         )
 
     def iter_pages(
@@ -117,9 +123,9 @@ class TimelineResource:
         event_id = protocol.check_positive_int("event_id", event_id)
         window_start, window_end = _window(start, end)
 
-        async def fetch_page(number: int) -> ImagePage:
+        async def fetch_page(number: int, fresh: bool) -> ImagePage:
             return await self.images(
-                event_id, window_start, window_end, page=number, page_size=page_size
+                event_id, window_start, window_end, page=number, page_size=page_size, fresh=fresh
             )
 
         return walk_pages(
@@ -142,16 +148,42 @@ class TimelineResource:
         *,
         page_size: int = PAGE_SIZE,
         concurrency: int | None = None,
+        max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> ItemIterator[ImagePage, ImageItem]:
         """Iterate over every photo captured in `[start, end)`, page after page."""
-        pages = self.iter_pages(event_id, start, end, page_size=page_size, concurrency=concurrency)
+        pages = self.iter_pages(
+            event_id,
+            start,
+            end,
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
         return ItemIterator(pages.generator, images_of, image_id_of)
 
     async def fetch_all(
-        self, event_id: int, start: Instant, end: Instant, *, page_size: int = PAGE_SIZE
+        self,
+        event_id: int,
+        start: Instant,
+        end: Instant,
+        *,
+        page_size: int = PAGE_SIZE,
+        concurrency: int | None = None,
+        max_pages: int | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> builtins.list[ImageItem]:
         """Return every photo captured in `[start, end)` as one list."""
-        images = self.iter_images(event_id, start, end, page_size=page_size)
+        images = self.iter_images(
+            event_id,
+            start,
+            end,
+            page_size=page_size,
+            concurrency=concurrency,
+            max_pages=max_pages,
+            on_progress=on_progress,
+        )
         return await images.collect()
 
 

@@ -1,4 +1,4 @@
-"""Real redis-server and memcached processes on free loopback ports, for the cache tests.
+"""Servers on free loopback ports: small aiohttp apps, and real redis-server and memcached.
 
 A missing binary skips the test with the command that installs it, except
 when `NINEPIC_REQUIRE_SERVERS=1` (set by CI), where it fails instead.
@@ -11,10 +11,27 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 INSTALL_HINT = "install it with 'apt-get install redis-server memcached' to run these tests"
+
+
+@asynccontextmanager
+async def serve(app: web.Application, **runner_options: Any) -> AsyncIterator[str]:
+    """Serve `app` on a free loopback port until the block ends, and yield its base URL."""
+    runner = web.AppRunner(app, **runner_options)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 def free_port() -> int:

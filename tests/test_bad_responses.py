@@ -17,6 +17,7 @@ from nine_pic_async import (
     ServerError,
     Timeout,
 )
+from tests.servers import serve
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -38,13 +39,9 @@ async def hostile() -> AsyncIterator[HostileServer]:
     server = HostileServer()
     app = web.Application()
     app.router.add_get("/api/v1/ext/903/event/456/ping", server.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    yield server
-    await runner.cleanup()
+    async with serve(app, shutdown_timeout=0.1) as base_url:
+        server.base_url = base_url
+        yield server
 
 
 def client_of(server: HostileServer, **options: object) -> NinePicClient:

@@ -22,6 +22,7 @@ from nine_pic_async.testing import (
     Sandbox,
     original_bytes,
 )
+from tests.servers import serve
 
 
 def client_for(sandbox: Sandbox) -> NinePicClient:
@@ -136,12 +137,8 @@ async def hostile_links() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post("/api/v1/ext/903/event/456/original-photos", links)
     app.router.add_get("/file", file)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url
 
 
 async def test_hostile_names_stay_inside_the_folder(hostile_links: str, tmp_path: Path) -> None:
@@ -203,12 +200,8 @@ async def odd_links() -> AsyncIterator[tuple[str, list[tuple[str, bytes, dict[st
     app = web.Application()
     app.router.add_post("/api/v1/ext/903/event/456/original-photos", links)
     app.router.add_get("/file/{index}", file)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", entries
-    await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url, entries
 
 
 JPEG = b"\xff\xd8\xff" + b"0" * 1000

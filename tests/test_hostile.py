@@ -38,7 +38,7 @@ from nine_pic_async import _protocol as protocol
 from nine_pic_async._pagination import iterate_pages
 from nine_pic_async.resources.downloads import check_link, url_for_log
 from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_SELFIES, Fault, Sandbox
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, serve
 
 NESTED_JSON = b'{"x":' + b"[" * 2000 + b"]" * 2000 + b"}"
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01)
@@ -227,12 +227,8 @@ async def forgetful_server() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", paths
-    await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url, paths
 
 
 async def test_server_that_ignores_request_id_is_read_from_cache(
@@ -298,12 +294,8 @@ async def gzip_bomb() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    async with serve(app) as base_url:
+        yield base_url
 
 
 async def test_compressed_body_is_capped_after_decompression(gzip_bomb: str) -> None:

@@ -21,6 +21,7 @@ from nine_pic_async import (
     ResponseValidationError,
 )
 from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Sandbox
+from tests.servers import serve
 
 REQUEST_ID = "ddc661a7-8861-4793-9437-af42a82d12f8"
 
@@ -90,14 +91,9 @@ async def paged() -> AsyncIterator[PagedServer]:
     server = PagedServer()
     app = web.Application()
     app.router.add_get("/api/v1/ext/903/event/456/faces/{request_id}", server.handle)
-    runner = web.AppRunner(app, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    server.base_url = f"http://127.0.0.1:{port}"
-    yield server
-    await runner.cleanup()
+    async with serve(app, handler_cancellation=True) as base_url:
+        server.base_url = base_url
+        yield server
 
 
 def client_of(paged: PagedServer, **options: object) -> NinePicClient:

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from nine_pic_async import NinePicClient, memory_cache
 from nine_pic_async.testing import DEMO_EVENT_ID
+from tests.servers import serve
 
 # Called after a response is built, with the number of that request (from 1) and the gallery.
 Mutation = Callable[[int, list[str]], None]
@@ -75,13 +76,9 @@ async def gallery() -> AsyncIterator[ChangingGallery]:
     server = ChangingGallery(ids=[f"img-{index:05d}" for index in range(200)])
     app = web.Application()
     app.router.add_get("/api/v1/ext/903/event/{event_id}/images", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    yield server
-    await runner.cleanup()
+    async with serve(app) as base_url:
+        server.base_url = base_url
+        yield server
 
 
 def client_of(gallery: ChangingGallery, **options: object) -> NinePicClient:

@@ -316,6 +316,25 @@ async def test_latency_delays_response(sandbox: Sandbox, session: aiohttp.Client
     assert sandbox.stats.faults == {}
 
 
+@pytest.mark.parametrize("route", ["ping", "details"])
+async def test_fixed_latency_delays_every_route(
+    sandbox: Sandbox, session: aiohttp.ClientSession, route: str
+) -> None:
+    sandbox.set_chaos(Chaos(latency=0.1))
+    path = "/ping" if route == "ping" else "/details"
+
+    started = time.monotonic()
+    async with session.get(f"{event_url(sandbox)}{path}") as response:
+        status = response.status
+        body = await response.json()
+    elapsed = time.monotonic() - started
+
+    assert status == 200
+    assert body["responseType"] == "success"
+    assert elapsed >= 0.1
+    assert sandbox.stats.faults == {}
+
+
 # Determinism
 
 

@@ -138,6 +138,10 @@ class Chaos:
                 f"got {self.retry_after!r}"
             )
 
+    def only_delays(self) -> bool:
+        """Return whether this chaos adds a fixed latency and nothing else."""
+        return not self.latency_jitter and not any(self.rates().values())
+
     def rates(self) -> dict[ChaosKind, float]:
         """Return the probability of each fault kind, in the order that the draw tests them."""
         return {

@@ -402,6 +402,11 @@ class Sandbox:
     async def _handle_with_chaos(
         self, route: _Route, request: web.Request, body: RequestBody, chaos: Chaos
     ) -> web.StreamResponse:
+        if chaos.only_delays():
+            # No draw can change the outcome, so the identity and the draw are skipped
+            # (`ninepic sandbox --latency` serves benchmarks this way).
+            await asyncio.sleep(chaos.latency)
+            return await _send(request, await self._handle(route, request, body))
         identity = await self._chaos_identity(route, request, body)
         decision = self._chaos_ledger.decide(chaos, route.name, identity)
         if decision.kind is not None:

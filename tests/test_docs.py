@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from nine_pic_async.testing import Sandbox
+from nine_pic_async.testing import SAMPLE_SELFIES, Sandbox
 from tests.test_examples import example_env, run_example, succeeded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,3 +77,51 @@ async def test_quickstart_page_runs(sandbox: Sandbox, tmp_path: Path) -> None:
     assert "Mumbai Marathon 2026 selfie search on: True" in run.stdout
     assert " 87 matches" in run.stdout
     assert len(run.stdout.splitlines()) == 2 + 87
+
+
+async def test_fastapi_service_page_runs(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    import aiohttp
+    import uvicorn
+
+    (block,) = [
+        block
+        for block in python_blocks(ROOT / "docs" / "web-services.md")
+        if "app = create_app(os.environ" in block
+    ]
+    monkeypatch.setenv("NINEPIC_API_KEY", sandbox.api_key)
+    monkeypatch.setenv("NINEPIC_ORG_ID", str(sandbox.org_id))
+    monkeypatch.setenv("NINEPIC_BASE_URL", sandbox.base_url)
+    namespace: dict[str, Any] = {"__name__": "service"}
+    exec(block, namespace)
+    server = uvicorn.Server(
+        uvicorn.Config(namespace["app"], host="127.0.0.1", port=0, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not serving.done(), "uvicorn stopped before it started"
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        form = aiohttp.FormData()
+        form.add_field("selfie", SAMPLE_SELFIES["runner.jpg"].read_bytes(), filename="me.jpg")
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            async with http.post("/events/456/searches", data=form) as created:
+                body = await created.json()
+            async with http.get(
+                f"/events/456/searches/{body['request_id']}", params={"page": "3"}
+            ) as third:
+                third_body = await third.json()
+            disabled_form = aiohttp.FormData()
+            disabled_form.add_field("selfie", b"\xff\xd8\xff selfie", filename="me.jpg")
+            async with http.post("/events/457/searches", data=disabled_form) as disabled:
+                disabled_status = disabled.status
+    finally:
+        server.should_exit = True
+        await serving
+
+    assert created.status == 201
+    assert body["total"] == 87
+    assert third.status == 200
+    assert len(third_body["images"]) == 87 - 2 * 32
+    assert disabled_status == 403
+    assert sandbox.stats.billable_searches == 1

@@ -7,9 +7,18 @@ import pytest
 pytest_plugins = ["pytester"]
 
 USER_TEST = """
+import os
+
 import pytest
 
-from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_MATCHES, SAMPLE_SELFIES, Fault
+from nine_pic_async import NinePicClient
+from nine_pic_async.testing import (
+    DEMO_EVENT_ID,
+    SAMPLE_MATCHES,
+    SAMPLE_SELFIES,
+    Fault,
+    make_selfie,
+)
 
 pytest_plugins = ["nine_pic_async.testing.pytest_plugin"]
 
@@ -22,6 +31,19 @@ async def test_search_is_billed_once(ninepic_client, ninepic_sandbox):
 
     assert page.pagination.total == SAMPLE_MATCHES["runner.jpg"]
     assert ninepic_sandbox.stats.billable_searches == 1
+
+
+@pytest.mark.asyncio
+async def test_env_points_at_sandbox(ninepic_env):
+    ninepic_env.add_event(2001, photo_count=30)
+    alice = make_selfie("alice")
+    expected = ninepic_env.add_selfie(alice, event_id=2001, matches=4)
+
+    async with NinePicClient() as client:
+        page = await client.faces.search(2001, alice)
+
+    assert os.environ["NINEPIC_BASE_URL"] == ninepic_env.base_url
+    assert [image.image_id for image in page.images] == list(expected)
 """
 
 
@@ -33,4 +55,4 @@ def test_plugin_fixtures_work_in_a_user_suite(pytester: pytest.Pytester) -> None
 
     result = pytester.runpytest_subprocess("-q")
 
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)

@@ -6,12 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
-
-from nine_pic_async import NinePicClient
-from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_SELFIES, Sandbox
+from nine_pic_async.testing import SAMPLE_MATCHES, Sandbox
+from tests.test_examples import example_env, run_example, succeeded
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -29,7 +25,7 @@ def block_containing(text: str) -> str:
 def test_every_example_compiles() -> None:
     blocks = python_blocks()
 
-    assert len(blocks) >= 4
+    assert len(blocks) >= 3
     for block in blocks:
         compile(block, "README.md", "exec")
 
@@ -41,25 +37,14 @@ async def test_sandbox_example_runs() -> None:
     await namespace["test_my_search_flow"]()
 
 
-async def test_aiohttp_example_serves_results(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("NINEPIC_API_KEY", sandbox.api_key)
-    monkeypatch.setenv("NINEPIC_ORG_ID", str(sandbox.org_id))
-    monkeypatch.setenv("NINEPIC_BASE_URL", sandbox.base_url)
-    async with NinePicClient() as client:
-        page = await client.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["cyclist.png"])
-    namespace: dict[str, Any] = {"__name__": "readme_example"}
-    exec(block_containing("app.cleanup_ctx.append"), namespace)
-    app: web.Application = namespace["app"]
+async def test_quickstart_runs(sandbox: Sandbox, tmp_path: Path) -> None:
+    script = tmp_path / "quickstart.py"
+    script.write_text(block_containing("asyncio.run(main())"), encoding="utf-8")
+    env = example_env(sandbox)
+    env["NINEPIC_BASE_URL"] = sandbox.base_url
 
-    async with TestClient(TestServer(app)) as http:
-        found = await http.get(f"/events/{DEMO_EVENT_ID}/results/{page.request_id}")
-        missing = await http.get(
-            f"/events/{DEMO_EVENT_ID}/results/00000000-0000-4000-8000-000000000000"
-        )
-        body = await found.json()
+    run = succeeded(await run_example(sandbox, str(script), env=env))
 
-    assert found.status == 200
-    assert len(body["images"]) == 12
-    assert missing.status == 404
+    assert f" {SAMPLE_MATCHES['runner.jpg']} matches" in run.stdout
+    assert len(run.stdout.splitlines()) == 1 + SAMPLE_MATCHES["runner.jpg"]
+    assert sandbox.stats.billable_searches == 1

@@ -24,6 +24,19 @@ links of Download Originals point at media routes of the sandbox itself, which s
 generated JPEG bytes without an API key. ``original_bytes()`` and ``preview_bytes()`` return
 the same bytes, so a test can compare a download byte for byte.
 
+Seeding your own data
+---------------------
+
+Tests of your own code can add what they need to a running sandbox::
+
+    event = sandbox.add_event(2001, photo_count=40)  # a live SandboxEvent
+    alice = make_selfie("alice")  # a small PNG, different for every label
+    expected = sandbox.add_selfie(alice, event_id=2001, matches=5)  # the image ids found
+    request_id = sandbox.add_search(event_id=2001, matches=12)  # a stored result, not billed
+
+``sandbox.event(event_id)`` returns an event whose flags a test may change, and
+``remove_event()`` makes an event return 404.
+
 Faults and chaos
 ----------------
 
@@ -74,6 +87,7 @@ from ._data import (
 )
 from ._gallery import SAMPLE_BIBS
 from ._media import original_bytes, preview_bytes
+from ._seeds import make_selfie
 from ._server import Sandbox, SandboxStats, serve
 
 __all__ = [
@@ -91,6 +105,7 @@ __all__ = [
     "Sandbox",
     "SandboxEvent",
     "SandboxStats",
+    "make_selfie",
     "original_bytes",
     "preview_bytes",
     "serve",

@@ -287,14 +287,17 @@ def match_count(digest: bytes) -> int:
     return 1 + int.from_bytes(digest[:8], "big") % MAX_RANDOM_MATCHES
 
 
-def match_photos(selfie: bytes, event_id: int, photo_count: int) -> tuple[int, ...]:
+def match_photos(
+    selfie: bytes, event_id: int, photo_count: int, *, count: int | None = None
+) -> tuple[int, ...]:
     """Return the indices of the photos that a selfie matches in an event, in index order.
 
-    The count comes from ``match_count`` and is capped at ``photo_count``. The photos are a
-    sample drawn by a generator seeded with the digest and the event id.
+    The count is ``count`` when given, else it comes from ``match_count``, and it is capped at
+    ``photo_count``. The photos are a sample drawn by a generator seeded with the digest and
+    the event id.
     """
     digest = hashlib.sha256(selfie).digest()
-    count = min(match_count(digest), photo_count)
+    count = min(match_count(digest) if count is None else count, photo_count)
     if count == 0:
         return ()
     generator = random.Random(digest + event_id.to_bytes(8, "big", signed=True))

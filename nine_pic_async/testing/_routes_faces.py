@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ._data import SandboxEvent, match_photos
+from ._data import SandboxEvent
 from ._http import (
     FACES_MAX_PAGE_SIZE,
     ApiError,
@@ -93,7 +93,7 @@ async def handle_faces_search(
     if search is None:
         search = StoredSearch(
             request_id=request_id,
-            photo_indices=match_photos(form.file, event.event_id, event.photo_count),
+            photo_indices=sandbox._match_selfie(form.file, event),
             confidence_percentage=event.confidence_percentage,
         )
         sandbox._searches[key] = search

@@ -13,6 +13,7 @@ import hmac
 import logging
 import math
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -34,11 +35,14 @@ from ._chaos import (
     send_truncated,
 )
 from ._data import (
+    DEFAULT_CONFIDENCE_PERCENTAGE,
     DEMO_API_KEY,
+    DEMO_EVENT_ID,
     DEMO_ORG_ID,
     ImageCatalog,
     SandboxEvent,
     default_events,
+    match_photos,
 )
 from ._gallery import EventGallery, GalleryCache
 from ._http import (
@@ -67,6 +71,7 @@ from ._routes_originals import (
     handle_media_preview,
     handle_original_links,
 )
+from ._seeds import SeedSelfie, check_new_event, read_seed_selfie, seeded_photos
 
 __all__ = ["Fault", "Sandbox", "SandboxStats", "serve"]
 
@@ -178,6 +183,8 @@ class Sandbox:
         self._port = port
         self._events = default_events()
         self._searches: dict[tuple[int, str], StoredSearch] = {}
+        # (event id, SHA-256 of the selfie) to the photo indices that add_selfie seeded.
+        self._seeded_selfies: dict[tuple[int, bytes], tuple[int, ...]] = {}
         self._galleries = GalleryCache()
         self._signer = LinkSigner(secrets.token_bytes(32))
         self._faults: dict[str, collections.deque[Fault]] = {
@@ -316,6 +323,137 @@ class Sandbox:
         if index is None:
             raise KeyError(f"Unknown image_id {image_id!r} in sandbox event {event_id}")
         return gallery.capture_times[index]
+
+    def add_event(
+        self,
+        event_id: int,
+        *,
+        photo_count: int = 100,
+        name: str | None = None,
+        date: str | None = "2026-01-01T06:00:00",
+        selfie_search: bool = True,
+        bib_search: bool = True,
+        timeline_search: bool = True,
+        confidence_percentage: int = DEFAULT_CONFIDENCE_PERCENTAGE,
+    ) -> SandboxEvent:
+        """Add an active event to the sandbox organisation and return it.
+
+        The event has ``photo_count`` photos (at most 100,000) with image ids, BIB tags and
+        capture times derived from its id, count and ``date`` as for the built-in events.
+        ``name`` defaults to ``"Test event {event_id}"``. The returned object is live like the
+        one ``event()`` returns, so further fields can be changed on it. Raises ``ValueError``
+        when the id is already in use.
+        """
+        check_new_event(event_id, photo_count, list(self._events))
+        event = SandboxEvent(
+            event_id=event_id,
+            name=name if name is not None else f"Test event {event_id}",
+            slug=f"test-event-{event_id}",
+            date=date,
+            status="active",
+            event_enabled=True,
+            bib_search=bib_search,
+            selfie_search=selfie_search,
+            name_search=False,
+            video_search=False,
+            video_selfie_search=False,
+            timeline_search=timeline_search,
+            photo_count=photo_count,
+            confidence_percentage=confidence_percentage,
+        )
+        self._events[event_id] = event
+        return event
+
+    def remove_event(self, event_id: int) -> None:
+        """Remove an event with its stored searches and seeded selfies, so it returns 404.
+
+        Raises ``KeyError`` for an unknown event.
+        """
+        self.event(event_id)
+        del self._events[event_id]
+        for key in [key for key in self._searches if key[0] == event_id]:
+            del self._searches[key]
+        for seed in [seed for seed in self._seeded_selfies if seed[0] == event_id]:
+            del self._seeded_selfies[seed]
+
+    def add_selfie(
+        self,
+        selfie: SeedSelfie,
+        *,
+        event_id: int = DEMO_EVENT_ID,
+        matches: int | None = None,
+        image_ids: Sequence[str] | None = None,
+    ) -> tuple[str, ...]:
+        """Make a face search with ``selfie`` in ``event_id`` match the photos you choose.
+
+        Pass exactly one of ``matches``, a number of photos that the sandbox picks from the
+        selfie's hash (the same ones in every run on one Python version), and ``image_ids``,
+        the photos themselves. The setting applies to
+        searches with the same bytes in that event and replaces the built-in match, also for a
+        sample selfie. Searches already stored keep their result. ``selfie`` is a path or the
+        bytes of a JPEG or PNG image; ``make_selfie(label)`` creates one.
+
+        Returns the image ids that the search will return, in result order. Raises
+        ``KeyError`` for an unknown event or image id, and ``ValueError`` for more matches than
+        the event has photos or a selfie that is not JPEG or PNG.
+        """
+        event = self.event(event_id)
+        data = read_seed_selfie(selfie)
+        gallery = self._gallery(event)
+        indices = seeded_photos(
+            gallery, event_id, matches=matches, image_ids=image_ids, digest_source=data
+        )
+        self._seeded_selfies[(event_id, hashlib.sha256(data).digest())] = indices
+        return tuple(gallery.image_ids[index] for index in indices)
+
+    def add_search(
+        self,
+        *,
+        event_id: int = DEMO_EVENT_ID,
+        matches: int | None = None,
+        image_ids: Sequence[str] | None = None,
+        request_id: str | uuid.UUID | None = None,
+    ) -> str:
+        """Store a face search result without a selfie or a request, and return its request_id.
+
+        For tests of code that reads results by ``request_id`` (``faces.get``,
+        ``faces.iter_images``, Download Originals by selfie). ``matches`` and ``image_ids``
+        choose the photos as in ``add_selfie``. The search is not billed and no request is
+        counted. ``request_id`` defaults to a new UUID4. Raises ``ValueError`` when that
+        ``request_id`` is already stored for the event.
+        """
+        event = self.event(event_id)
+        if request_id is None:
+            request_id = uuid.uuid4()
+        try:
+            canonical = str(uuid.UUID(str(request_id)))
+        except ValueError:
+            raise ValueError(f"request_id must be a UUID, got {request_id!r}") from None
+        if (event_id, canonical) in self._searches:
+            raise ValueError(
+                f"a face search with request_id {canonical} is already stored for event {event_id}"
+            )
+        indices = seeded_photos(
+            self._gallery(event),
+            event_id,
+            matches=matches,
+            image_ids=image_ids,
+            digest_source=canonical.encode(),
+        )
+        self._searches[(event_id, canonical)] = StoredSearch(
+            request_id=canonical,
+            photo_indices=indices,
+            confidence_percentage=event.confidence_percentage,
+        )
+        return canonical
+
+    def _match_selfie(self, selfie: bytes, event: SandboxEvent) -> tuple[int, ...]:
+        """Return the indices of the photos of ``event`` that a new search with ``selfie`` finds."""
+        seeded = self._seeded_selfies.get((event.event_id, hashlib.sha256(selfie).digest()))
+        if seeded is not None:
+            # A test may have lowered photo_count after seeding.
+            return tuple(index for index in seeded if index < event.photo_count)
+        return match_photos(selfie, event.event_id, event.photo_count)
 
     def _gallery(self, event: SandboxEvent) -> EventGallery:
         return self._galleries.get(event)

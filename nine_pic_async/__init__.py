@@ -41,10 +41,12 @@ from ._models import (
     TimelineDays,
     TimelineHour,
 )
+from ._pagination import ItemIterator, PageIterator, ProgressCallback
 from ._response_cache import CacheStats
 from ._retry import RetryPolicy
 from ._version import __version__
-from .resources.downloads import DownloadFailure, DownloadReport
+from .resources.downloads import DownloadFailure, DownloadProgress, DownloadReport
+from .resources.faces import Selfie
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -57,6 +59,7 @@ __all__ = [
     "CacheStats",
     "ClientClosedError",
     "DownloadFailure",
+    "DownloadProgress",
     "DownloadReport",
     "EventDetails",
     "EventListItem",
@@ -65,18 +68,22 @@ __all__ = [
     "FailedLink",
     "ImageItem",
     "ImagePage",
+    "ItemIterator",
     "MemoryCache",
     "NinePicClient",
     "NinePicError",
     "NotFoundError",
     "OriginalLink",
     "OriginalLinksPage",
+    "PageIterator",
     "Pagination",
     "PermissionDeniedError",
     "Ping",
+    "ProgressCallback",
     "RateLimitError",
     "ResponseValidationError",
     "RetryPolicy",
+    "Selfie",
     "ServerError",
     "TimelineDay",
     "TimelineDays",

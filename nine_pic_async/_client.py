@@ -39,6 +39,8 @@ __all__ = ["DEFAULT_BASE_URL", "NinePicClient"]
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.9pic.ai"
+# The key `nine_pic_async.testing.Sandbox` accepts by default; it never belongs at the real API.
+SANDBOX_API_KEY = "sandbox-key"
 
 logger = logging.getLogger("nine_pic_async")
 
@@ -76,6 +78,19 @@ class NinePicClient:
     body over `max_response_bytes` raises `ResponseValidationError` unread.
     """
 
+    faces: FacesResource
+    """9Pic FaceFind: selfie search, and the stored result's pages by `request_id`."""
+    events: EventsResource
+    """The organisation's events: list, details and ping."""
+    photos: PhotosResource
+    """An event's whole gallery, in capture order."""
+    bibs: BibsResource
+    """9Pic BibTrack: an event's photos by BIB number."""
+    originals: OriginalsResource
+    """Presigned links to the unwatermarked originals, and downloads to disk."""
+    timeline: TimelineResource
+    """An event's photos by capture time: days with hourly counts, and time windows."""
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -102,6 +117,12 @@ class NinePicClient:
             base_url or os.environ.get("NINEPIC_BASE_URL") or DEFAULT_BASE_URL,
             allow_insecure_http=allow_insecure_http,
         )
+        if api_key == SANDBOX_API_KEY and self.base_url == DEFAULT_BASE_URL:
+            raise ValueError(
+                f"api_key is the sandbox's key {SANDBOX_API_KEY!r}, but base_url is the real API "
+                f"({DEFAULT_BASE_URL}); pass the sandbox's URL as base_url= or set "
+                f"NINEPIC_BASE_URL"
+            )
         self.timeout = Timeout.coerce(timeout)
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.deadline = _check_deadline(deadline)

@@ -109,6 +109,21 @@ def test_sandbox_on_a_busy_port_fails_cleanly(
     assert "listening" not in error
 
 
+def test_sandbox_key_without_base_url_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Exported for the sandbox, with NINEPIC_BASE_URL forgotten: the default is the real API.
+    monkeypatch.setenv("NINEPIC_API_KEY", "sandbox-key")
+    monkeypatch.setenv("NINEPIC_ORG_ID", "903")
+
+    status = main(["search", "456", str(SAMPLE_SELFIES["runner.jpg"])])
+
+    error = capsys.readouterr().err
+    assert status != 0
+    assert error.startswith("ninepic: error:")
+    assert "NINEPIC_BASE_URL" in error
+
+
 def test_download_by_bib_writes_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status = main(["download", "456", "--bib", "777", "--to", str(tmp_path)])
 

@@ -31,6 +31,15 @@ def test_missing_org_id_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
         NinePicClient(api_key="k")
 
 
+def test_sandbox_key_at_real_api_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NINEPIC_BASE_URL", raising=False)
+
+    with pytest.raises(ValueError, match="sandbox's key") as raised:
+        NinePicClient("sandbox-key", 903)
+
+    assert "base_url=" in str(raised.value)
+
+
 def test_settings_fall_back_to_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NINEPIC_API_KEY", "env-key")
     monkeypatch.setenv("NINEPIC_ORG_ID", "77")

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEMO_API_KEY = "sandbox-key"
+from .._client import SANDBOX_API_KEY
+
+DEMO_API_KEY = SANDBOX_API_KEY
 DEMO_ORG_ID = 903
 DEMO_EVENT_ID = 456
 DISABLED_EVENT_ID = 457

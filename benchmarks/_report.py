@@ -102,6 +102,11 @@ def measurements_from(samples: dict[str, list[float]], *, scale: float) -> list[
     ]
 
 
+def count_of(number: int, noun: str) -> str:
+    """Return `1 round` or `5 rounds`: the number and the noun, plural when it is not one."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def ratio(numerator: Measurement, denominator: Measurement) -> float:
     """Return the ratio of two cases' medians."""
     return numerator.median / denominator.median
@@ -203,7 +208,7 @@ def format_value(value: Value, digits: int) -> str:
 def render_table(headings: list[str], rows: list[list[str]]) -> list[str]:
     """Return the lines of a Markdown table; text columns align left, numbers right."""
     numeric = [
-        bool(rows) and all(_looks_numeric(row[index]) for row in rows)
+        any(row[index] != "-" for row in rows) and all(_looks_numeric(row[index]) for row in rows)
         for index in range(len(headings))
     ]
     lines = [

@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack, ExitStack
 from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 
-from benchmarks._report import Column, Section, Target, measurements_from, ratio
+from benchmarks._report import Column, Section, Target, count_of, measurements_from, ratio
 from benchmarks._support import (
     free_port,
     measure,
@@ -65,7 +65,7 @@ async def run(quick: bool) -> Section:
             "on loopback with no cache, next to a hit in each cache backend (redis-server and "
             "memcached on loopback). aiocache's SimpleMemoryCache is a generic backend that "
             "stores msgpack bytes and decodes them on every hit. "
-            f"Median of {rounds} rounds of {calls} calls per case."
+            f"Median of {count_of(rounds, 'round')} of {calls} calls per case."
         ),
         unit="µs",
         columns=[

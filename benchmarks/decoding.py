@@ -15,7 +15,7 @@ import aiohttp
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
-from benchmarks._report import Column, Section, Target, measurements_from, ratio
+from benchmarks._report import Column, Section, Target, count_of, measurements_from, ratio
 from benchmarks._support import (
     free_port,
     measure_sync,
@@ -144,7 +144,7 @@ async def run(quick: bool) -> Section:
             f"Decoding the {len(body):,}-byte body of one {PAGE_SIZE}-image face search page, "
             "already in memory. The second row is the SDK's msgspec decoder without the "
             "checks the SDK adds around it, for comparison. "
-            f"Median of {rounds} rounds of {calls} calls per case."
+            f"Median of {count_of(rounds, 'round')} of {calls} calls per case."
         ),
         unit="µs",
         columns=[

@@ -14,7 +14,7 @@ import gc
 import tracemalloc
 import uuid
 
-from benchmarks._report import Column, Section, Target, measurements_from, ratio
+from benchmarks._report import Column, Section, Target, count_of, measurements_from, ratio
 from benchmarks._support import (
     free_port,
     large_result_command,
@@ -98,7 +98,7 @@ async def run(quick: bool) -> Section:
         description=(
             f"Every image of a {images:,}-image face search result ({PAGE_SIZE} images a page) "
             "read from a loopback server, with tracemalloc's peak of Python allocations "
-            f"during the walk. Median of {rounds} rounds."
+            f"during the walk. Median of {count_of(rounds, 'round')}."
         ),
         unit="MB",
         columns=[

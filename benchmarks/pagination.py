@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import requests
 
-from benchmarks._report import Column, Section, Target, measurements_from, ratio
+from benchmarks._report import Column, Section, Target, count_of, measurements_from, ratio
 from benchmarks._support import (
     free_port,
     measure,
@@ -154,7 +154,7 @@ def build_section(
         description=(
             f"All {pages} pages ({page_size} images each) of one face search, with the sandbox "
             f'adding {LATENCY * 1000:.0f} ms to every response, no cache. "x ideal" divides by '
-            f"pages / concurrency x {LATENCY * 1000:.0f} ms. Median of {rounds} rounds."
+            f"pages / concurrency x {LATENCY * 1000:.0f} ms. Median of {count_of(rounds, 'round')}."
         ),
         unit="s",
         columns=[

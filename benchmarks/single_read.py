@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import httpx
 
-from benchmarks._report import Column, Section, Target, measurements_from, ratio
+from benchmarks._report import Column, Section, Target, count_of, measurements_from, ratio
 from benchmarks._support import (
     free_port,
     measure,
@@ -80,7 +80,7 @@ async def run(quick: bool) -> Section:
         title="One uncached page read",
         description=(
             f"One read of a {PAGE_SIZE}-image face search page from the sandbox on loopback, "
-            f"no added latency. Median of {rounds} rounds of {calls} calls per case."
+            f"no added latency. Median of {count_of(rounds, 'round')} of {calls} calls per case."
         ),
         unit="µs",
         columns=[

@@ -182,13 +182,15 @@ def machine_info() -> dict[str, str]:
 
 
 def package_versions() -> dict[str, str]:
-    """Return the installed version of each package the benchmarks use or compare with."""
+    """Return the version of each package and cache server the benchmarks use or compare with."""
     versions = {}
     for name in COMPARED_PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    versions["redis-server"] = _server_version("redis-server", "--version")
+    versions["memcached"] = _server_version("memcached", "-V")
     return versions
 
 
@@ -226,6 +228,16 @@ def section_main(description: str, run: Callable[[bool], Coroutine[Any, Any, Sec
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         print(report.to_markdown(), end="")
+
+
+def _server_version(name: str, flag: str) -> str:
+    """Return the first line that `name flag` prints, such as `memcached 1.6.18`."""
+    binary = shutil.which(name)
+    if binary is None:
+        return "not installed"
+    result = subprocess.run([binary, flag], capture_output=True, text=True, timeout=10, check=False)
+    lines = (result.stdout or result.stderr).strip().splitlines()
+    return lines[0] if lines else "unknown"
 
 
 def _cpu_model() -> str:

@@ -1,154 +1,146 @@
 """Cache-hit latency of `client.faces.get` for each backend, next to a network read.
 
-Run from the repository root: `python -m benchmarks.cache_hits [--quick]`. The sandbox
-runs in its own process on loopback; redis-server and memcached are started on free
-loopback ports when installed. Cases are measured in alternating rounds in one run, and
-each figure is the median over rounds of the mean time per call, with min and max.
+Run from the repository root: `python -m benchmarks.cache_hits [--quick] [--json]`. The sandbox
+runs in its own process on loopback; redis-server and memcached are started on free loopback
+ports when installed. Cases are measured in alternating rounds in one run, and each figure is
+the median over rounds of the mean time per call, with min and max.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-import os
-import platform
-import shutil
-import statistics
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import AsyncExitStack, ExitStack
 
 from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 
-from benchmarks._support import free_port, measure, process_on_port, sandbox_command
+from benchmarks._report import Column, Section, Target, count_of, measurements_from, ratio
+from benchmarks._support import (
+    free_port,
+    measure,
+    memcached_server,
+    process_on_port,
+    redis_server,
+    sandbox_command,
+    section_main,
+)
 from nine_pic_async import NinePicClient, memcached_cache, memory_cache, redis_cache
-from nine_pic_async.testing import DEMO_EVENT_ID, SAMPLE_SELFIES
+from nine_pic_async.testing import DEMO_API_KEY, DEMO_EVENT_ID, DEMO_ORG_ID, SAMPLE_SELFIES
 
+NAME = "cache_hits"
 PAGE_SIZE = 100
+NETWORK = "network read (no cache)"
+MEMORY = "memory (MemoryCache) hit"
+REDIS = "redis hit"
+MEMCACHED = "memcached hit"
 
 
-async def run(quick: bool) -> dict[str, Any]:
+async def run(quick: bool) -> Section:
     rounds, calls = (3, 20) if quick else (15, 200)
     sandbox_port = free_port()
     base_url = f"http://127.0.0.1:{sandbox_port}"
-    stack: list[Any] = []
-    with process_on_port(sandbox_command(sandbox_port), sandbox_port):
+    with ExitStack() as servers:
+        servers.enter_context(process_on_port(sandbox_command(sandbox_port), sandbox_port))
+        redis_port = servers.enter_context(redis_server())
+        memcached_port = servers.enter_context(memcached_server())
         backends: dict[str, BaseCache] = {
-            "memory (MemoryCache)": memory_cache(),
-            "aiocache SimpleMemoryCache": SimpleMemoryCache(),
+            MEMORY: memory_cache(),
+            "aiocache SimpleMemoryCache hit": SimpleMemoryCache(),
         }
-        servers = []
-        redis_binary = shutil.which("redis-server")
-        if redis_binary:
-            redis_port = free_port()
-            servers.append(
-                process_on_port(
-                    [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
-                    redis_port,
-                )
-            )
-            backends["redis"] = redis_cache(f"redis://127.0.0.1:{redis_port}/0")
-        memcached_binary = shutil.which("memcached")
-        if memcached_binary:
-            memcached_port = free_port()
-            user = ["-u", "root"] if os.geteuid() == 0 else []
-            servers.append(
-                process_on_port(
-                    [memcached_binary, "-p", str(memcached_port), "-l", "127.0.0.1", *user],
-                    memcached_port,
-                )
-            )
-            backends["memcached"] = memcached_cache("127.0.0.1", memcached_port)
-        for server in servers:
-            server.__enter__()
-            stack.append(server)
+        if redis_port is not None:
+            backends[REDIS] = redis_cache(f"redis://127.0.0.1:{redis_port}/0")
+        if memcached_port is not None:
+            backends[MEMCACHED] = memcached_cache("127.0.0.1", memcached_port)
         try:
-            return await measure_backends(base_url, backends, rounds=rounds, calls=calls)
+            samples = await measure_backends(base_url, backends, rounds=rounds, calls=calls)
         finally:
             for cache in backends.values():
                 await cache.close()
-            for server in reversed(stack):
-                server.__exit__(None, None, None)
+
+    section = Section(
+        name=NAME,
+        title="Cache hits",
+        description=(
+            f"`client.faces.get` of one {PAGE_SIZE}-image page: a network read from the sandbox "
+            "on loopback with no cache, next to a hit in each cache backend (redis-server and "
+            "memcached on loopback). aiocache's SimpleMemoryCache is a generic backend that "
+            "stores msgpack bytes and decodes them on every hit. "
+            f"Median of {count_of(rounds, 'round')} of {calls} calls per case."
+        ),
+        unit="µs",
+        columns=[
+            Column("median", "median µs"),
+            Column("min", "min µs"),
+            Column("max", "max µs"),
+            Column("x_network", "x faster than network"),
+        ],
+        measurements=measurements_from(samples, scale=1e6),
+    )
+    network = section.measurement(NETWORK)
+    for measurement in section.measurements:
+        measurement.extra["x_network"] = ratio(network, measurement)
+    add_targets(section, missing={REDIS: redis_port is None, MEMCACHED: memcached_port is None})
+    return section
 
 
 async def measure_backends(
     base_url: str, backends: dict[str, BaseCache], *, rounds: int, calls: int
-) -> dict[str, Any]:
-    def open_client(cache: BaseCache | None) -> NinePicClient:
-        return NinePicClient("sandbox-key", 903, base_url=base_url, cache=cache)
+) -> dict[str, list[float]]:
+    """Measure a network read and a hit in each backend, in alternating rounds."""
+    async with AsyncExitStack() as clients:
 
-    async with open_client(None) as network:
+        async def open_client(cache: BaseCache | None) -> NinePicClient:
+            client = NinePicClient(DEMO_API_KEY, DEMO_ORG_ID, base_url=base_url, cache=cache)
+            return await clients.enter_async_context(client)
+
+        network = await open_client(None)
         page = await network.faces.search(
             DEMO_EVENT_ID, SAMPLE_SELFIES["crowd.jpg"], page_size=PAGE_SIZE
         )
-        clients = {name: open_client(cache) for name, cache in backends.items()}
-        cases: dict[str, Callable[[], Awaitable[object]]] = {}
 
         def read_with(client: NinePicClient) -> Callable[[], Awaitable[object]]:
             return lambda: client.faces.get(
                 DEMO_EVENT_ID, page.request_id, page=2, page_size=PAGE_SIZE
             )
 
-        cases["network read (no cache)"] = read_with(network)
-        for name, client in clients.items():
+        cases: dict[str, Callable[[], Awaitable[object]]] = {NETWORK: read_with(network)}
+        for name, cache in backends.items():
+            client = await open_client(cache)
             await read_with(client)()  # Fill the cache.
-            cases[f"{name} hit"] = read_with(client)
-        try:
-            samples = await measure(cases, rounds=rounds, calls=calls)
-        finally:
-            for client in clients.values():
-                await client.aclose()
+            cases[name] = read_with(client)
+        return await measure(cases, rounds=rounds, calls=calls)
 
-    network_median = statistics.median(samples["network read (no cache)"])
-    results = []
-    for name, values in samples.items():
-        median = statistics.median(values)
-        results.append(
-            {
-                "case": name,
-                "median_us": median * 1e6,
-                "min_us": min(values) * 1e6,
-                "max_us": max(values) * 1e6,
-                "speedup_vs_network": network_median / median,
-            }
+
+def add_targets(section: Section, *, missing: dict[str, bool]) -> None:
+    memory = section.measurement(MEMORY).extra["x_network"]
+    assert isinstance(memory, float)
+    section.targets.append(
+        Target(
+            case="memory-cache hit of faces.get",
+            goal=">= 100x faster than the same read over loopback",
+            measured=f"{memory:.0f}x faster",
+            met=memory >= 100,
         )
-    return {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}",
-        "page_size": PAGE_SIZE,
-        "rounds": rounds,
-        "calls_per_round": calls,
-        "results": results,
-    }
-
-
-def print_table(report: dict[str, Any]) -> None:
-    print(
-        f"faces.get of one {report['page_size']}-image page, {report['machine']}; "
-        f"median of {report['rounds']} rounds of {report['calls_per_round']} calls"
     )
-    print()
-    print("| case | median µs | min µs | max µs | x faster than network |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for row in report["results"]:
-        print(
-            f"| {row['case']} | {row['median_us']:.1f} | {row['min_us']:.1f} | "
-            f"{row['max_us']:.1f} | {row['speedup_vs_network']:.1f} |"
+    for case, server in ((REDIS, "redis-server"), (MEMCACHED, "memcached")):
+        name = case.removesuffix(" hit").capitalize()
+        if missing[case]:
+            section.notes.append(f"{server} is not installed, so the {name} hit was not measured.")
+            section.targets.append(
+                Target(f"{name} cache hit", "faster than the read over loopback", "-", None)
+            )
+            continue
+        speedup = section.measurement(case).extra["x_network"]
+        assert isinstance(speedup, float)
+        section.targets.append(
+            Target(
+                case=f"{name} cache hit",
+                goal="faster than the same read over loopback",
+                measured=f"{speedup:.1f}x faster",
+                met=speedup > 1,
+            )
         )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few rounds, to check it runs")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args()
-    report = asyncio.run(run(args.quick))
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print_table(report)
 
 
 if __name__ == "__main__":
-    main()
+    section_main(__doc__.splitlines()[0], run)

@@ -298,8 +298,35 @@ class _ErrorBody(msgspec.Struct):
     detail: Any = None
 
 
-# One search for all three keys: a generator of `in` tests cost 5 µs a page (cProfile).
 _LEGACY_IMAGE_KEYS = re.compile(rb'"(?:widht|thumbanail_url|orginal_url)"')
+
+
+def _has_legacy_image_keys(body: bytes) -> bool:
+    """Return whether the first image object of `body` spells a key the older way.
+
+    Searching the whole body took 30 µs for a page of 100 images, more than
+    decoding it; the first image object takes about 1 µs. An image object has
+    no nested object, so it ends at the first `}` after `"images"`.
+    """
+    start = body.find(b'"images"')
+    if start < 0:
+        return False
+    end = body.find(b"}", start)
+    return _LEGACY_IMAGE_KEYS.search(body, start, end if end >= 0 else len(body)) is not None
+
+
+def _has_sizes_and_thumbnails(images: tuple[ImageItem, ...]) -> bool:
+    # A later image may still be spelt the older way. Its width or thumbnail would then be
+    # missing here, which sends the body to a search of every image.
+    # NOTE: an `orginal_url` on a later image only, with the first image spelt the current
+    # way, is not found; one server writes every image of a body the same way.
+    # A plain loop: 1.7 µs for 100 images, against 3.5 µs for all() over a generator.
+    for image in images:  # noqa: SIM110
+        if image.width is None or image.thumbnail_url is None:
+            return False
+    return True
+
+
 _ERROR_DECODER = msgspec.json.Decoder(_ErrorBody)
 
 
@@ -330,9 +357,10 @@ class FacePageDecoder(ResponseDecoder[FaceSearchPage]):
         self._legacy = msgspec.json.Decoder(Envelope[_LegacyFaceSearchPage])
 
     def decode(self, body: bytes) -> tuple[FaceSearchPage, str | None]:
-        if _LEGACY_IMAGE_KEYS.search(body) is None:
+        if not _has_legacy_image_keys(body):
             page, message = super().decode(body)
-            return msgspec.structs.replace(page, message=message), message
+            if _has_sizes_and_thumbnails(page.images) or _LEGACY_IMAGE_KEYS.search(body) is None:
+                return msgspec.structs.replace(page, message=message), message
 
         envelope = self._legacy.decode(body)
         if envelope.data is None:
@@ -371,8 +399,10 @@ class ImagePageDecoder(EnvelopeMessageDecoder[ImagePage]):
         self._legacy = msgspec.json.Decoder(Envelope[_LegacyImagePage])
 
     def decode(self, body: bytes) -> tuple[ImagePage, str | None]:
-        if _LEGACY_IMAGE_KEYS.search(body) is None:
-            return super().decode(body)
+        if not _has_legacy_image_keys(body):
+            page, message = super().decode(body)
+            if _has_sizes_and_thumbnails(page.images) or _LEGACY_IMAGE_KEYS.search(body) is None:
+                return page, message
 
         envelope = self._legacy.decode(body)
         if envelope.data is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -124,6 +125,27 @@ def test_correct_image_key_wins_over_misspelt_one() -> None:
     page = protocol.decode_success(protocol.FACE_PAGE_DECODER, body, status=200, path="/p")
 
     assert page.images[0].width == 10
+
+
+@pytest.mark.parametrize(
+    "decoder", [protocol.FACE_PAGE_DECODER, protocol.IMAGE_PAGE_DECODER], ids=["faces", "images"]
+)
+def test_misspelt_keys_after_first_image_are_read(
+    decoder: protocol.ResponseDecoder[Any],
+) -> None:
+    body = (
+        b'{"responseType":"success","message":"m","data":{"request_id":'
+        b'"ddc661a7-8861-4793-9437-af42a82d12f8","images":[{"image_id":"a","img_url":"u",'
+        b'"width":10,"thumbnail_url":"t"},{"image_id":"b","img_url":"v","widht":20,'
+        b'"thumbanail_url":"s","orginal_url":"o"}],"pagination":{"total":2,"currentPage":1,'
+        b'"totalPages":1,"hasNextPage":false,"hasPreviousPage":false,"page_size":32}}}'
+    )
+
+    page = protocol.decode_success(decoder, body, status=200, path="/p")
+
+    assert [image.width for image in page.images] == [10, 20]
+    assert [image.thumbnail_url for image in page.images] == ["t", "s"]
+    assert page.images[1].original_url == "o"
 
 
 @pytest.mark.parametrize(

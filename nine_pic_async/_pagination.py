@@ -1,10 +1,12 @@
 """The paginator shared by every paginated endpoint: ordered pages, a bounded window ahead.
 
-The walk is written against a `fetch_page(number)` coroutine, so every page
-goes through the same cache, single-flight and retry layers as a single read.
-The first page is read alone, because it contains the number of pages. Then
-up to `concurrency` later pages are in flight at once, and pages are yielded
-strictly in order. Only the pages of that window are held in memory.
+The walk is written against a `fetch_page(number, fresh)` coroutine, so every
+page goes through the same cache, single-flight and retry layers as a single
+read. The first page is read alone, because it contains the number of pages.
+Then up to `concurrency` later pages are in flight at once, and pages are
+yielded strictly in order. A finished request starts the next one even while
+an earlier page is still awaited, up to `2 * concurrency` pages past the last
+one yielded, so at most that many pages are held in memory.
 
 When the walk ends early (the consumer breaks out of the loop, raises, or a
 page fails), every request still in flight is cancelled and awaited before
@@ -193,28 +195,25 @@ async def iterate_pages(
         raise _walk_error(f"the result did not end after {SAFETY_MAX_PAGES} pages")
 
     planned_last = max(page.pagination.total_pages, start_page + 1)
-    pending: dict[int, asyncio.Future[P]] = {}
     number = start_page + 1
-    next_to_schedule = number
+    window: _Window[P] = _Window(fetch_page, concurrency, number)
+    pending = window.pending
     warned_shrink = False
     try:
         while True:
             if pages_done >= SAFETY_MAX_PAGES:
                 raise _walk_error(f"the result did not end after {SAFETY_MAX_PAGES} pages")
-            last_allowed = min(planned_last, start_page + limit - 1)
-            while len(pending) < concurrency and next_to_schedule <= last_allowed:
-                pending[next_to_schedule] = asyncio.ensure_future(
-                    fetch_page(next_to_schedule, False)
-                )
-                next_to_schedule += 1
+            window.last_allowed = min(planned_last, start_page + limit - 1)
+            window.fill()
             if number not in pending:
                 # The result grew past the pages planned so far: read one more.
-                pending[number] = asyncio.ensure_future(fetch_page(number, False))
-                next_to_schedule = number + 1
+                window.start(number, fresh=False)
+                window.next_to_schedule = number + 1
 
             previous, page = page, await pending.pop(number)
+            window.handed_out = number
             if page.pagination.total < previous.pagination.total:
-                page = await _catch_up(fetch_page, number, previous, page, pending)
+                page = await _catch_up(window, number, previous, page)
                 if page.pagination.total < previous.pagination.total and not warned_shrink:
                     warned_shrink = True
                     _warn_shrink(number, previous.pagination.total, page.pagination.total)
@@ -239,19 +238,55 @@ async def iterate_pages(
                 return
             number += 1
     finally:
+        window.closed = True
         for task in pending.values():
             task.cancel()
         if pending:
             await asyncio.gather(*pending.values(), return_exceptions=True)
 
 
-async def _catch_up(
-    fetch_page: PageFetcher[P],
-    number: int,
-    previous: P,
-    page: P,
-    pending: dict[int, asyncio.Future[P]],
-) -> P:
+class _Window(Generic[P]):
+    """The pages requested ahead of the consumer.
+
+    Up to `concurrency` requests are in flight, and a finished one starts the
+    next at once, even while an earlier page is still awaited. Pages ahead of
+    the last one handed out are bounded by twice `concurrency`, so at most
+    that many are held in memory.
+    """
+
+    def __init__(self, fetch_page: PageFetcher[P], concurrency: int, first: int) -> None:
+        self.fetch_page = fetch_page
+        self.concurrency = concurrency
+        self.pending: dict[int, asyncio.Future[P]] = {}
+        self.in_flight = 0
+        self.next_to_schedule = first
+        self.last_allowed = first - 1
+        self.handed_out = first - 1
+        self.closed = False
+
+    def fill(self) -> None:
+        """Start pages in order while a request slot is free and the buffer bound allows."""
+        ahead_limit = self.handed_out + 2 * self.concurrency
+        while (
+            not self.closed
+            and self.in_flight < self.concurrency
+            and self.next_to_schedule <= min(self.last_allowed, ahead_limit)
+        ):
+            self.start(self.next_to_schedule, fresh=False)
+            self.next_to_schedule += 1
+
+    def start(self, number: int, *, fresh: bool) -> None:
+        task = asyncio.ensure_future(self.fetch_page(number, fresh))
+        self.pending[number] = task
+        self.in_flight += 1
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[P]) -> None:
+        self.in_flight -= 1
+        self.fill()
+
+
+async def _catch_up(window: _Window[P], number: int, previous: P, page: P) -> P:
     """Read page `number` again, skipping the cache, until it is as new as `previous`.
 
     Its `total` below the previous page's means it was read before the result
@@ -261,20 +296,18 @@ async def _catch_up(
     """
     wanted = previous.pagination.total
     for _ in range(MAX_FRESH_READS):
-        page = await fetch_page(number, True)
+        page = await window.fetch_page(number, True)
         if page.pagination.total >= wanted:
-            _refresh_older(fetch_page, pending, page.pagination.total)
+            _refresh_older(window, page.pagination.total)
             break
     return page
 
 
-def _refresh_older(
-    fetch_page: PageFetcher[P], pending: dict[int, asyncio.Future[P]], total: int
-) -> None:
-    for later, task in list(pending.items()):
+def _refresh_older(window: _Window[P], total: int) -> None:
+    for later, task in list(window.pending.items()):
         arrived = task.done() and not task.cancelled() and task.exception() is None
         if arrived and task.result().pagination.total < total:
-            pending[later] = asyncio.ensure_future(fetch_page(later, True))
+            window.start(later, fresh=True)
 
 
 def _warn_shrink(number: int, before: int, after: int) -> None:

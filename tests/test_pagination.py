@@ -166,6 +166,25 @@ async def test_window_bounds_requests_in_flight(paged: PagedServer) -> None:
     assert paged.max_in_flight == 3
 
 
+async def test_slow_page_does_not_hold_back_later_requests(paged: PagedServer) -> None:
+    paged.total = 300
+    paged.delays = {2: 0.5}
+
+    async with client_of(paged) as client:
+        walk = asyncio.ensure_future(
+            client.faces.fetch_all(DEMO_EVENT_ID, REQUEST_ID, page_size=10, concurrency=4)
+        )
+        await asyncio.sleep(0.25)
+        requested_while_page_2_waits = sorted(paged.requested)
+        images = await walk
+
+    # Page 1 is handed out; requests go on up to twice the concurrency past it (page 9),
+    # never further while page 2 is awaited.
+    assert requested_while_page_2_waits == list(range(1, 10))
+    assert len(images) == 300
+    assert paged.max_in_flight == 4
+
+
 async def test_progress_reports_every_page(paged: PagedServer) -> None:
     progress: list[tuple[int, int]] = []
 

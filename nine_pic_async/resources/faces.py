@@ -245,8 +245,8 @@ class FacesResource:
         """Iterate over the pages of a stored search result, in order, each through the cache.
 
         After the first page, up to `concurrency` pages (default: the client's
-        `max_concurrency`) are fetched at once, and only those are held in
-        memory. The walk stops after the last page (`has_next_page` false), on
+        `max_concurrency`) are fetched at once, and at most `2 * concurrency`
+        are held in memory. The walk stops after the last page (`has_next_page` false), on
         an empty page, or after `max_pages` pages; `on_progress(done, total)`
         is called after each page. Arguments are checked here, before any
         request.

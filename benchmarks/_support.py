@@ -39,6 +39,7 @@ COMPARED_PACKAGES = (
     "requests",
     "aiohttp-client-cache",
     "matplotlib",
+    "uvloop",
 )
 
 

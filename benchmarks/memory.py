@@ -118,15 +118,16 @@ async def run(quick: bool) -> Section:
 
 def add_target(section: Section, images: int) -> None:
     one_page = section.measurement(ONE_PAGE).median
-    # The walk holds up to CONCURRENCY pages in flight, the page being yielded, and the page
-    # before it, which the next page is compared with.
-    window = (CONCURRENCY + 2) * one_page
+    # The walk holds up to twice CONCURRENCY pages past the one it yielded last (in flight or
+    # finished), the page being yielded, and the page before it, which the next is compared with.
+    held = 2 * CONCURRENCY + 2
+    window = held * one_page
     stream = section.measurement(STREAM).median
     collect = section.measurement(COLLECT).median
     section.notes.append(
-        f"The window estimate is {CONCURRENCY} pages in flight plus the page being read and "
-        f"the one before it: {CONCURRENCY + 2} x {one_page:.2f} MB (the peak of reading one "
-        f"page) = {window:.1f} MB."
+        f"The window estimate is {2 * CONCURRENCY} pages past the one being read (twice the "
+        f"concurrency), plus that page and the one before it: {held} x {one_page:.2f} MB (the "
+        f"peak of reading one page) = {window:.1f} MB."
     )
     section.targets.append(
         Target(

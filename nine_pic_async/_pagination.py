@@ -173,8 +173,12 @@ async def iterate_pages(
     concurrency: int = 1,
     max_pages: int | None = None,
     on_progress: ProgressCallback | None = None,
+    first_page: P | None = None,
 ) -> AsyncGenerator[P, None]:
     """Yield pages from `start_page` on, in order, until the result ends.
+
+    `first_page`, when given, is page `start_page` already in hand (the
+    answer of a search), and is not fetched again.
 
     The walk stops after a page whose `has_next_page` is false, whose number
     reaches `total_pages`, or whose `items` are empty, and after `max_pages`
@@ -185,7 +189,7 @@ async def iterate_pages(
     it is read again, fresh, up to twice (see the module's docstring).
     """
     limit = max_pages if max_pages is not None else SAFETY_MAX_PAGES
-    page = await fetch_page(start_page, False)
+    page = first_page if first_page is not None else await fetch_page(start_page, False)
     pages_done = 1
     _report(on_progress, pages_done, start_page, page)
     yield page
@@ -198,7 +202,7 @@ async def iterate_pages(
     number = start_page + 1
     window: _Window[P] = _Window(fetch_page, concurrency, number)
     pending = window.pending
-    warned_shrink = False
+    shrinks = _Shrinks()
     try:
         while True:
             if pages_done >= SAFETY_MAX_PAGES:
@@ -214,9 +218,8 @@ async def iterate_pages(
             window.handed_out = number
             if page.pagination.total < previous.pagination.total:
                 page = await _catch_up(window, number, previous, page)
-                if page.pagination.total < previous.pagination.total and not warned_shrink:
-                    warned_shrink = True
-                    _warn_shrink(number, previous.pagination.total, page.pagination.total)
+                if page.pagination.total < previous.pagination.total:
+                    shrinks.record(number, previous.pagination.total, page.pagination.total)
 
             page_items = items(page)
             if page_items and page.pagination.current_page != number:
@@ -225,7 +228,11 @@ async def iterate_pages(
                 )
             same_total = page.pagination.total == previous.pagination.total
             if page_items and same_total and page_items == items(previous):
-                raise _walk_error(f"page {number} repeats the items of page {number - 1}")
+                # A server repeating a page, or a result that gained as many items in front
+                # as it lost further on. Only in the second case has the previous page changed.
+                again = await fetch_page(number - 1, True)
+                if items(again) == items(previous):
+                    raise _walk_error(f"page {number} repeats the items of page {number - 1}")
             pages_done += 1
             planned_last = max(planned_last, page.pagination.total_pages)
             _report(on_progress, pages_done, start_page, page)
@@ -238,6 +245,7 @@ async def iterate_pages(
                 return
             number += 1
     finally:
+        shrinks.summarize()
         window.closed = True
         for task in pending.values():
             task.cancel()
@@ -310,16 +318,34 @@ def _refresh_older(window: _Window[P], total: int) -> None:
             window.start(later, fresh=True)
 
 
-def _warn_shrink(number: int, before: int, after: int) -> None:
-    logger.warning(
-        "the result shrank from %d to %d items while it was read (at page %d); items removed "
-        "meanwhile move later ones back, so up to %d of them may have been skipped. Read the "
-        "result again to get them",
-        before,
-        after,
-        number,
-        before - after,
-    )
+class _Shrinks:
+    """The times the result shrank during a walk: the first is logged, the rest summed up."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.items = 0
+
+    def record(self, number: int, before: int, after: int) -> None:
+        self.count += 1
+        self.items += before - after
+        if self.count == 1:
+            logger.warning(
+                "the result shrank from %d to %d items while it was read (at page %d); items "
+                "after a removed one move back, so some may have been skipped. Read the result "
+                "again to get them",
+                before,
+                after,
+                number,
+            )
+
+    def summarize(self) -> None:
+        if self.count > 1:
+            logger.warning(
+                "the result shrank %d times while it was read, by %d items in all; some items "
+                "may have been skipped. Read the result again to get them",
+                self.count,
+                self.items,
+            )
 
 
 def _is_last(page: PageLike, page_items: Sequence[object], number: int) -> bool:

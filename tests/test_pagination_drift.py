@@ -162,6 +162,44 @@ async def test_shrinking_result_warns(
     assert any("shrank from 200 to 195" in message for message in warnings), warnings
 
 
+async def test_repeated_shrinking_is_summed_up(
+    gallery: ChangingGallery, caplog: pytest.LogCaptureFixture
+) -> None:
+    def remove_three_twice(number: int, ids: list[str]) -> None:
+        if number in (2, 6):
+            del ids[0:3]
+
+    gallery.mutate = remove_three_twice
+
+    with caplog.at_level(logging.WARNING, logger="nine_pic_async"):
+        async with client_of(gallery) as client:
+            await read_ids(client, concurrency=1)
+
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 2, warnings
+    assert "shrank from 200 to 197" in warnings[0]
+    assert "shrank 2 times while it was read, by 6 items in all" in warnings[1]
+
+
+async def test_equal_gain_and_loss_is_no_repeat(gallery: ChangingGallery) -> None:
+    gallery.ids[10:] = []
+
+    def churn(number: int, ids: list[str]) -> None:
+        if number == 1:
+            ids[0:0] = ["new-0", "new-1"]
+            del ids[-2:]
+
+    gallery.mutate = churn
+    original = list(gallery.ids)
+
+    async with client_of(gallery) as client:
+        ids = await read_ids(client, page_size=2, concurrency=1)
+
+    # Page 2 now contains what page 1 contained; the total did not change.
+    assert ids == original[:8]
+    assert len(ids) == len(set(ids))
+
+
 @pytest.mark.parametrize("seed", range(25))
 async def test_random_growth_keeps_every_photo_once(gallery: ChangingGallery, seed: int) -> None:
     rng = random.Random(seed)

@@ -138,6 +138,42 @@ async def test_concurrent_walk_equals_sequential(
     assert len(walked) == SAMPLE_MATCHES["runner.jpg"]
 
 
+async def test_search_page_starts_walk_without_cache(sandbox: Sandbox) -> None:
+    async with NinePicClient(sandbox.api_key, 903, base_url=sandbox.base_url, cache=None) as c:
+        page = await c.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["runner.jpg"], page_size=10)
+        images = await c.faces.fetch_all(
+            DEMO_EVENT_ID, page.request_id, page_size=10, first_page=page
+        )
+
+    assert len(images) == SAMPLE_MATCHES["runner.jpg"]
+    assert images[:10] == list(page.images)
+    # Page 1 came from the search; only the pages after it were read.
+    assert sandbox.stats.requests["faces.get"] == page.pagination.total_pages - 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"page_size": 20}, "page_size=10"),
+        ({"request_id": "ddc661a7-8861-4793-9437-af42a82d12f8"}, "belongs to request_id"),
+        ({"start_page": 2}, "starts at page 2"),
+    ],
+)
+async def test_mismatched_first_page_is_rejected(
+    sandbox: Sandbox, changes: dict[str, object], message: str
+) -> None:
+    async with NinePicClient(sandbox.api_key, 903, base_url=sandbox.base_url, cache=None) as c:
+        page = await c.faces.search(DEMO_EVENT_ID, SAMPLE_SELFIES["runner.jpg"], page_size=10)
+        arguments: dict[str, object] = {"request_id": page.request_id, "page_size": 10}
+        arguments.update(changes)
+        requests_before = sandbox.stats.total_requests
+
+        with pytest.raises(ValueError, match=message):
+            c.faces.iter_pages(DEMO_EVENT_ID, first_page=page, **arguments)  # type: ignore[arg-type]
+
+    assert sandbox.stats.total_requests == requests_before
+
+
 async def test_pages_come_in_order_when_later_ones_answer_first(paged: PagedServer) -> None:
     paged.delays = {2: 0.3, 3: 0.1}
 

@@ -241,19 +241,24 @@ class FacesResource:
         concurrency: int | None = None,
         max_pages: int | None = None,
         on_progress: ProgressCallback | None = None,
+        first_page: FaceSearchPage | None = None,
     ) -> PageIterator[FaceSearchPage]:
         """Iterate over the pages of a stored search result, in order, each through the cache.
 
         After the first page, up to `concurrency` pages (default: the client's
         `max_concurrency`) are fetched at once, and at most `2 * concurrency`
-        are held in memory. The walk stops after the last page (`has_next_page` false), on
-        an empty page, or after `max_pages` pages; `on_progress(done, total)`
-        is called after each page. Arguments are checked here, before any
+        are held in memory. The walk stops after the last page (`has_next_page`
+        false), on an empty page, or after `max_pages` pages;
+        `on_progress(done, total)` is called after each page. Pass the page
+        `search` returned as `first_page` to start from it without reading it
+        again, even with `cache=None`. Arguments are checked here, before any
         request.
         """
         event_id = protocol.check_positive_int("event_id", event_id)
         request_id = protocol.canonical_request_id(request_id)
         protocol.check_page(start_page, page_size, max_page_size=protocol.FACES_MAX_PAGE_SIZE)
+        if first_page is not None:
+            _check_first_page(first_page, request_id, start_page, page_size)
         if max_pages is not None:
             protocol.check_positive_int("max_pages", max_pages)
         window = protocol.check_positive_int(
@@ -273,6 +278,7 @@ class FacesResource:
                 concurrency=window,
                 max_pages=max_pages,
                 on_progress=on_progress,
+                first_page=first_page,
             )
         )
 
@@ -285,6 +291,7 @@ class FacesResource:
         concurrency: int | None = None,
         max_pages: int | None = None,
         on_progress: ProgressCallback | None = None,
+        first_page: FaceSearchPage | None = None,
     ) -> ItemIterator[FaceSearchPage, ImageItem]:
         """Iterate over every matched image of a stored search result, page after page.
 
@@ -298,6 +305,7 @@ class FacesResource:
             concurrency=concurrency,
             max_pages=max_pages,
             on_progress=on_progress,
+            first_page=first_page,
         )
         return ItemIterator(pages.generator, _images_of, _image_id_of)
 
@@ -310,8 +318,12 @@ class FacesResource:
         concurrency: int | None = None,
         max_pages: int | None = None,
         on_progress: ProgressCallback | None = None,
+        first_page: FaceSearchPage | None = None,
     ) -> list[ImageItem]:
-        """Return every matched image of a stored search result as one list, in page order."""
+        """Return every matched image of a stored search result as one list, in page order.
+
+        `first_page` is the page `search` returned, as in `iter_pages`.
+        """
         images = self.iter_images(
             event_id,
             request_id,
@@ -319,8 +331,39 @@ class FacesResource:
             concurrency=concurrency,
             max_pages=max_pages,
             on_progress=on_progress,
+            first_page=first_page,
         )
         return await images.collect()
+
+
+def _check_first_page(
+    first_page: FaceSearchPage, request_id: str, start_page: int, page_size: int
+) -> None:
+    """Reject a `first_page` that is not page `start_page` of this result in this page size."""
+    if not isinstance(first_page, FaceSearchPage):
+        raise TypeError(
+            f"first_page must be the FaceSearchPage that search() returned, "
+            f"got {type(first_page).__name__}"
+        )
+    try:
+        same_search = protocol.canonical_request_id(first_page.request_id) == request_id
+    except ValueError:
+        same_search = False
+    if not same_search:
+        raise ValueError(
+            f"first_page belongs to request_id {first_page.request_id[:80]!r}, not {request_id}; "
+            f"pass the page of this search, or no first_page"
+        )
+    info = first_page.pagination
+    if info.page_size != page_size:
+        raise ValueError(
+            f"first_page was read with page_size={info.page_size}, but page_size={page_size} "
+            f"was passed; pass page_size={info.page_size} so that the pages line up"
+        )
+    if info.current_page not in (0, start_page):
+        raise ValueError(
+            f"first_page is page {info.current_page}, but the walk starts at page {start_page}"
+        )
 
 
 def _images_of(page: FaceSearchPage) -> tuple[ImageItem, ...]:

@@ -276,3 +276,37 @@ async def test_failed_listing_creates_no_folder(sandbox: Sandbox, tmp_path: Path
             )
 
     assert not folder.exists()
+
+
+async def test_links_sharing_a_name_are_kept_apart() -> None:
+    # Two files named alike, and the first one again with a newer signature.
+    paths = ["/a/IMG_0001.JPG?sig=1", "/b/IMG_0001.JPG?sig=2", "/a/IMG_0001.JPG?sig=3"]
+
+    async def links(request: web.Request) -> web.Response:
+        data = {
+            "presigned_urls": [
+                {"url": f"https://storage.example{path}", "filename": "IMG_0001.JPG"}
+                for path in paths
+            ],
+            "failed_urls": [],
+            "pagination": {
+                "total": 3,
+                "currentPage": 1,
+                "totalPages": 1,
+                "hasNextPage": False,
+                "hasPreviousPage": False,
+                "page_size": 60,
+            },
+        }
+        body = {"responseType": "success", "message": "ok", "data": data}
+        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/api/v1/ext/903/event/456/original-photos", links)
+    async with serve(app) as base_url, NinePicClient("key", 903, base_url=base_url) as client:
+        found = await client.originals.fetch_all(456, bib="777")
+
+    assert [link.url for link in found] == [
+        "https://storage.example/a/IMG_0001.JPG?sig=1",
+        "https://storage.example/b/IMG_0001.JPG?sig=2",
+    ]

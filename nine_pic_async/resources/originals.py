@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
@@ -96,8 +97,13 @@ def entries_of(page: OriginalLinksPage) -> tuple[object, ...]:
     return (*page.presigned_urls, *page.failed_urls)
 
 
-def filename_of(link: OriginalLink) -> str:
-    return link.filename
+def link_identity(link: OriginalLink) -> tuple[str, str]:
+    """Return what tells two links apart: the file name and the URL without its query.
+
+    The query is the presigned signature, which differs each time a link is issued, so the
+    same file on two pages is one link; two files that share a name stay two.
+    """
+    return link.filename, urlsplit(link.url).path
 
 
 class OriginalsResource:
@@ -197,7 +203,7 @@ class OriginalsResource:
             max_pages=max_pages,
             on_progress=on_progress,
         )
-        return ItemIterator(pages.generator, links_of, filename_of)
+        return ItemIterator(pages.generator, links_of, link_identity)
 
     async def fetch_all(
         self,

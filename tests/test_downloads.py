@@ -279,18 +279,17 @@ async def test_failed_listing_creates_no_folder(sandbox: Sandbox, tmp_path: Path
 
 
 async def test_links_sharing_a_name_are_kept_apart() -> None:
-    # Two files named alike, and the first one again with a newer signature.
+    # Two files named alike, the first one again with a newer signature, and a link whose
+    # URL no URL parser accepts.
     paths = ["/a/IMG_0001.JPG?sig=1", "/b/IMG_0001.JPG?sig=2", "/a/IMG_0001.JPG?sig=3"]
+    urls = [f"https://storage.example{path}" for path in paths] + ["https://[broken/IMG.JPG"]
 
     async def links(request: web.Request) -> web.Response:
         data = {
-            "presigned_urls": [
-                {"url": f"https://storage.example{path}", "filename": "IMG_0001.JPG"}
-                for path in paths
-            ],
+            "presigned_urls": [{"url": url, "filename": "IMG_0001.JPG"} for url in urls],
             "failed_urls": [],
             "pagination": {
-                "total": 3,
+                "total": 4,
                 "currentPage": 1,
                 "totalPages": 1,
                 "hasNextPage": False,
@@ -309,4 +308,5 @@ async def test_links_sharing_a_name_are_kept_apart() -> None:
     assert [link.url for link in found] == [
         "https://storage.example/a/IMG_0001.JPG?sig=1",
         "https://storage.example/b/IMG_0001.JPG?sig=2",
+        "https://[broken/IMG.JPG",
     ]

@@ -202,7 +202,7 @@ async def iterate_pages(
     number = start_page + 1
     window: _Window[P] = _Window(fetch_page, concurrency, number)
     pending = window.pending
-    shrinks = _Shrinks()
+    shrinks = _Shrinks(page.pagination.total)
     try:
         while True:
             if pages_done >= SAFETY_MAX_PAGES:
@@ -319,21 +319,32 @@ def _refresh_older(window: _Window[P], total: int) -> None:
 
 
 class _Shrinks:
-    """The times the result shrank during a walk: the first is logged, the rest summed up."""
+    """The times the result shrank during a walk: the first is logged, the rest summed up.
 
-    def __init__(self) -> None:
+    Only a total below every total seen before counts. A page read before the shrink can
+    still come after it with the larger total, and the next page's smaller one is no
+    new removal. Growth between two removals hides some of them, so the sum is a lower
+    bound.
+    """
+
+    def __init__(self, first_total: int) -> None:
         self.count = 0
         self.items = 0
+        self.lowest = first_total
 
     def record(self, number: int, before: int, after: int) -> None:
+        lowest = min(self.lowest, before)
+        if after >= lowest:
+            return
+        self.lowest = after
         self.count += 1
-        self.items += before - after
+        self.items += lowest - after
         if self.count == 1:
             logger.warning(
                 "the result shrank from %d to %d items while it was read (at page %d); items "
                 "after a removed one move back, so some may have been skipped. Read the result "
                 "again to get them",
-                before,
+                lowest,
                 after,
                 number,
             )
@@ -341,8 +352,8 @@ class _Shrinks:
     def summarize(self) -> None:
         if self.count > 1:
             logger.warning(
-                "the result shrank %d times while it was read, by %d items in all; some items "
-                "may have been skipped. Read the result again to get them",
+                "the result shrank %d times while it was read, by at least %d items in all; some "
+                "items may have been skipped. Read the result again to get them",
                 self.count,
                 self.items,
             )

@@ -35,7 +35,7 @@ PAGE_SIZE = 5
 
 @dataclass
 class LastResult:
-    """What `/more` continues: a BIB or a search's request_id, and the page shown last."""
+    """The result `/more` continues: a BIB or a search's request_id, and the last page shown."""
 
     bib: str | None
     request_id: str | None
@@ -43,7 +43,7 @@ class LastResult:
 
 
 class PhotoBot:
-    """Answers chat messages with photo links. Every chat shares the one client."""
+    """A bot that replies to chat messages with photo links; every chat shares one client."""
 
     def __init__(self, client: NinePicClient, event_id: int) -> None:
         self.client = client

@@ -25,6 +25,24 @@ from nine_pic_async.testing import (
 from tests.servers import serve
 
 
+def links_response(links: list[dict[str, str]]) -> web.Response:
+    """Return a one-page Download Originals response listing `links` (url and filename)."""
+    data = {
+        "presigned_urls": links,
+        "failed_urls": [],
+        "pagination": {
+            "total": len(links),
+            "currentPage": 1,
+            "totalPages": 1,
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+            "page_size": 60,
+        },
+    }
+    body = {"responseType": "success", "message": "ok", "data": data}
+    return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+
 def client_for(sandbox: Sandbox) -> NinePicClient:
     return NinePicClient(sandbox.api_key, sandbox.org_id, base_url=sandbox.base_url)
 
@@ -116,20 +134,7 @@ async def hostile_links() -> AsyncIterator[str]:
     async def links(request: web.Request) -> web.Response:
         base = f"http://{request.host}"
         names = ["../escape.jpg", "/tmp/absolute.jpg", "nested/dir.jpg", "fine.jpg"]
-        data = {
-            "presigned_urls": [{"url": f"{base}/file", "filename": name} for name in names],
-            "failed_urls": [],
-            "pagination": {
-                "total": 4,
-                "currentPage": 1,
-                "totalPages": 1,
-                "hasNextPage": False,
-                "hasPreviousPage": False,
-                "page_size": 60,
-            },
-        }
-        body = {"responseType": "success", "message": "ok", "data": data}
-        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+        return links_response([{"url": f"{base}/file", "filename": name} for name in names])
 
     async def file(request: web.Request) -> web.Response:
         return web.Response(body=b"\xff\xd8\xff" + b"0" * 100, content_type="image/jpeg")
@@ -175,23 +180,12 @@ async def odd_links() -> AsyncIterator[tuple[str, list[tuple[str, bytes, dict[st
 
     async def links(request: web.Request) -> web.Response:
         base = f"http://{request.host}"
-        data = {
-            "presigned_urls": [
+        return links_response(
+            [
                 {"url": f"{base}/file/{index}", "filename": name}
                 for index, (name, _body, _headers) in enumerate(entries)
-            ],
-            "failed_urls": [],
-            "pagination": {
-                "total": len(entries),
-                "currentPage": 1,
-                "totalPages": 1,
-                "hasNextPage": False,
-                "hasPreviousPage": False,
-                "page_size": 60,
-            },
-        }
-        body = {"responseType": "success", "message": "ok", "data": data}
-        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+            ]
+        )
 
     async def file(request: web.Request) -> web.Response:
         _name, body, headers = entries[int(request.match_info["index"])]
@@ -285,20 +279,7 @@ async def test_links_sharing_a_name_are_kept_apart() -> None:
     urls = [f"https://storage.example{path}" for path in paths] + ["https://[broken/IMG.JPG"]
 
     async def links(request: web.Request) -> web.Response:
-        data = {
-            "presigned_urls": [{"url": url, "filename": "IMG_0001.JPG"} for url in urls],
-            "failed_urls": [],
-            "pagination": {
-                "total": 4,
-                "currentPage": 1,
-                "totalPages": 1,
-                "hasNextPage": False,
-                "hasPreviousPage": False,
-                "page_size": 60,
-            },
-        }
-        body = {"responseType": "success", "message": "ok", "data": data}
-        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+        return links_response([{"url": url, "filename": "IMG_0001.JPG"} for url in urls])
 
     app = web.Application()
     app.router.add_post("/api/v1/ext/903/event/456/original-photos", links)

@@ -51,7 +51,8 @@ assert "site-packages" in str(package), f"imported from {package}, not the insta
 assert nine_pic_async.__version__ == expected_version, nine_pic_async.__version__
 assert (package / "py.typed").is_file(), "py.typed is missing"
 for name, path in SAMPLE_SELFIES.items():
-    assert path.is_file() and path.stat().st_size > 0, f"sample selfie {name} is missing"
+    assert path.is_file(), f"sample selfie {name} is missing"
+    assert path.stat().st_size > 0, f"sample selfie {name} is empty"
 print("installed wheel imports, version", nine_pic_async.__version__)
 """
 

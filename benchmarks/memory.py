@@ -120,14 +120,14 @@ def add_target(section: Section, images: int) -> None:
     one_page = section.measurement(ONE_PAGE).median
     # The walk holds up to twice CONCURRENCY pages past the one it yielded last (in flight or
     # finished), the page being yielded, and the page before it, which the next is compared with.
-    held = 2 * CONCURRENCY + 2
-    window = held * one_page
+    pages_held = 2 * CONCURRENCY + 2
+    window = pages_held * one_page
     stream = section.measurement(STREAM).median
     collect = section.measurement(COLLECT).median
     section.notes.append(
         f"The window estimate is {2 * CONCURRENCY} pages past the one being read (twice the "
-        f"concurrency), plus that page and the one before it: {held} x {one_page:.2f} MB (the "
-        f"peak of reading one page) = {window:.1f} MB."
+        f"concurrency), plus that page and the one before it: {pages_held} x "
+        f"{one_page:.2f} MB (the peak of reading one page) = {window:.1f} MB."
     )
     section.targets.append(
         Target(

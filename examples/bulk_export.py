@@ -32,7 +32,7 @@ PAGE_SIZE = 100  # the largest page the API serves, so the fewest requests
 
 @dataclass(frozen=True)
 class Selector:
-    """Which originals to download: exactly one field is set."""
+    """The originals to download, chosen by exactly one set field."""
 
     selfie: str | None = None
     bib: str | None = None

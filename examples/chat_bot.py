@@ -72,7 +72,7 @@ class PhotoBot:
             except NotFoundError:
                 return "That event or result no longer exists."
             except NinePicError as exc:
-                # Retries are done already: log it, and answer the user instead of crashing.
+                # The client has already retried, so log the error and reply instead of crashing.
                 logger.warning("9Pic request failed for chat %s: %s", chat_id, exc)
                 return "Photo search is unavailable right now; try again in a minute."
             return "Send /bib NUMBER, /selfie PATH, or /more after a result."

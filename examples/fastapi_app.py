@@ -59,7 +59,7 @@ def create_app(base_url: str) -> FastAPI:
 
 
 def ninepic(request: Request) -> NinePicClient:
-    """The application's client, as a FastAPI dependency."""
+    """Return the application's client; used as a FastAPI dependency."""
     client: NinePicClient = request.app.state.ninepic
     return client
 

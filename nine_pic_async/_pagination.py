@@ -177,8 +177,8 @@ async def iterate_pages(
 ) -> AsyncGenerator[P, None]:
     """Yield pages from `start_page` on, in order, until the result ends.
 
-    `first_page`, when given, is page `start_page` already in hand (the
-    answer of a search), and is not fetched again.
+    `first_page`, when given, is page `start_page` already in hand (the page
+    a search returned), and is not fetched again.
 
     The walk stops after a page whose `has_next_page` is false, whose number
     reaches `total_pages`, or whose `items` are empty, and after `max_pages`

@@ -226,5 +226,5 @@ async def test_random_growth_keeps_every_photo_once(gallery: ChangingGallery, se
     assert set(original) - set(ids) == set(), "an image present all along was dropped"
     # A photo inserted behind the pages already read can come later than its place, but
     # the photos present all along keep their order.
-    kept = [image_id for image_id in ids if image_id in set(original)]
-    assert kept == original, "images present all along came out of gallery order"
+    present_all_along = [image_id for image_id in ids if image_id in set(original)]
+    assert present_all_along == original, "images present all along came out of gallery order"

@@ -97,7 +97,7 @@ def entries_of(page: OriginalLinksPage) -> tuple[object, ...]:
 
 
 def link_identity(link: OriginalLink) -> tuple[str, str]:
-    """Return what tells two links apart: the file name and the URL without its query.
+    """Return the key that distinguishes links: the file name and the URL without its query.
 
     The query is the presigned signature, which differs each time a link is issued, so the
     same file on two pages is one link; two files that share a name stay two. A plain split
